@@ -1,0 +1,1 @@
+"""Plain REST endpoints beside GraphQL (health, metrics)."""

@@ -1,0 +1,87 @@
+"""`hems` command line: serve, worker, migrate, demo, export-schema."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import typer
+
+from app.config import get_settings
+
+cli = typer.Typer(add_completion=False, no_args_is_help=True, help="HEMS: home energy management")
+
+
+@cli.command()
+def serve(
+    host: str | None = typer.Option(None, help="Bind address (default: HOST setting)"),
+    port: int | None = typer.Option(None, help="Port (default: PORT setting)"),
+    workers: int = typer.Option(1, help="uvicorn worker processes (needs REDIS_URL when > 1)"),
+) -> None:
+    """Run the API. Without DATABASE_URL/REDIS_URL the whole system runs in this process."""
+    import uvicorn
+
+    settings = get_settings()
+    if workers > 1 and settings.is_embedded():
+        raise typer.BadParameter(
+            "several API processes need a shared REDIS_URL", param_hint="--workers"
+        )
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host or settings.HOST,
+        port=port or settings.PORT,
+        workers=workers,
+        log_level=settings.LOG_LEVEL.lower(),
+        proxy_headers=True,
+        access_log=not settings.is_production(),
+    )
+
+
+@cli.command()
+def worker(burst: bool = typer.Option(False, help="Exit once the queue is empty")) -> None:
+    """Run one ARQ worker (cron orchestrator + batch jobs); start as many as needed."""
+    from arq.worker import run_worker
+    from workers.settings import WorkerSettings
+
+    settings = get_settings()
+    if settings.REDIS_URL is None:
+        raise typer.BadParameter("workers need REDIS_URL (the embedded default needs none)")
+    run_worker(WorkerSettings, burst=burst)
+
+
+@cli.command()
+def migrate() -> None:
+    """Apply every migration (alembic upgrade head) to DATABASE_URL."""
+    from app.migrate import upgrade_head
+
+    upgrade_head(get_settings().database_url)
+    typer.echo("database is at the newest schema")
+
+
+@cli.command("export-schema")
+def export_schema(path: Path = typer.Argument(Path("schema.graphql"))) -> None:
+    """Write the served GraphQL schema (SDL) to a file."""
+    from app.graphql.schema import schema
+
+    path.write_text(schema.as_str() + "\n")
+    typer.echo(f"wrote {path}")
+
+
+@cli.command()
+def demo(
+    username: str = typer.Option("demo", help="Demo account name"),
+    password: str = typer.Option("demo-password", help="Demo account password"),
+) -> None:
+    """Create a demo user with one device of every kind, and print how to log in."""
+    from app.demo import create_demo
+
+    asyncio.run(create_demo(get_settings(), username=username, password=password))
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""Settings read once from the environment (names fixed by the public contract)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: Secrets that ship with the code; accepted in development only.
+DEVELOPMENT_JWT_SECRET = "hems-development-secret-do-not-use-in-production"
+KNOWN_DEFAULT_SECRETS = frozenset(
+    {DEVELOPMENT_JWT_SECRET, "changeme", "secret", "change-me", "hems", "development"}
+)
+#: HS256 keys shorter than this are brute-forceable; refuse them everywhere.
+MIN_JWT_SECRET_BYTES = 32
+
+Environment = Literal["development", "test", "production"]
+
+
+class Settings(BaseSettings):
+    """HEMS configuration; every name matches `API.md` so ops can set them verbatim."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=True)
+
+    HEMS_ENV: Environment = "development"
+    DATABASE_URL: str | None = None
+    REDIS_URL: str | None = None
+    JWT_SECRET: str = DEVELOPMENT_JWT_SECRET
+    JWT_LIFETIME_S: int = Field(default=24 * 3600, gt=0)
+    SIMULATION_INTERVAL_S: int = Field(default=60, ge=1, le=3600)
+    LIVE_TTL_S: int | None = Field(default=None, ge=1)
+    DEFAULT_LATITUDE: float = Field(default=37.77, ge=-90, le=90)
+    DEFAULT_LONGITUDE: float = Field(default=-122.42, ge=-180, le=180)
+    DEFAULT_TIMEZONE: str = "America/Los_Angeles"
+    HOST: str = "127.0.0.1"
+    PORT: int = Field(default=8000, ge=1, le=65535)
+    SQLITE_PATH: str = "hems.db"
+    #: Users per `simulate_user_batch` job: large enough that ARQ dispatch is negligible.
+    SIMULATION_BATCH_USERS: int = Field(default=250, ge=1)
+    GRAPHIQL: bool | None = None
+    INTROSPECTION: bool | None = None
+    CORS_ORIGINS: str = ""
+    LOG_LEVEL: str = "INFO"
+
+    @model_validator(mode="after")
+    def _refuse_weak_secrets(self) -> Settings:
+        if len(self.JWT_SECRET.encode()) < MIN_JWT_SECRET_BYTES:
+            raise ValueError(f"JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes long")
+        if self.is_production() and self.JWT_SECRET in KNOWN_DEFAULT_SECRETS:
+            raise ValueError("JWT_SECRET must be set to a private value when HEMS_ENV=production")
+        return self
+
+    def is_production(self) -> bool:
+        return self.HEMS_ENV == "production"
+
+    def is_testing(self) -> bool:
+        return self.HEMS_ENV == "test"
+
+    def is_embedded(self) -> bool:
+        """No Redis configured: the API process also runs the simulation loop in memory."""
+        return self.REDIS_URL is None
+
+    @cached_property
+    def database_url(self) -> str:
+        return self.DATABASE_URL or f"sqlite+aiosqlite:///{self.SQLITE_PATH}"
+
+    @property
+    def live_ttl_s(self) -> int:
+        """Readings expire after two intervals unless set: a stalled simulation shows as no data."""
+        return self.LIVE_TTL_S or 2 * self.SIMULATION_INTERVAL_S
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return self.GRAPHIQL if self.GRAPHIQL is not None else not self.is_production()
+
+    @property
+    def introspection_enabled(self) -> bool:
+        return self.INTROSPECTION if self.INTROSPECTION is not None else not self.is_production()
+
+    @property
+    def cors_origins(self) -> list[str]:
+        return [o.strip() for o in self.CORS_ORIGINS.split(",") if o.strip()]
+
+
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,63 @@
+"""Engine and session factories for PostgreSQL (asyncpg) and the embedded SQLite default."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any, NewType
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+#: Query-only code takes a ReadSession so mypy shows where writes can happen.
+ReadSession = NewType("ReadSession", AsyncSession)
+Session = AsyncSession
+
+
+def is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
+def create_engine(url: str, *, application_name: str = "hems", **kwargs: Any) -> AsyncEngine:
+    """Create the async engine; pre-ping so a restarted PostgreSQL is reconnected transparently."""
+    if is_sqlite(url):
+        engine = create_async_engine(url, **kwargs)
+
+        # SQLite ignores foreign keys (and so ON DELETE CASCADE) unless asked per connection.
+        @event.listens_for(engine.sync_engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=5000")
+            cursor.close()
+
+        return engine
+    if "poolclass" not in kwargs:
+        kwargs.setdefault("pool_size", 10)
+        kwargs.setdefault("max_overflow", 10)
+    return create_async_engine(
+        url,
+        pool_pre_ping=True,
+        connect_args={
+            "server_settings": {"application_name": application_name},
+            "command_timeout": 30,
+        },
+        **kwargs,
+    )
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    # expire_on_commit=False: expired attributes would trigger implicit IO, forbidden under asyncio.
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def session_scope(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[AsyncSession]:
+    async with sessionmaker() as session:
+        yield session

@@ -1,0 +1,59 @@
+"""Query resolvers: every field needs a valid token."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.permission import BasePermission
+
+from app import models
+from app.errors import NotFound, Unauthenticated
+from app.graphql.context import Info
+from app.graphql.permissions import IsAuthenticated
+from app.graphql.types.device import Device, device_from_model
+from app.graphql.types.enums import DeviceKind
+from app.graphql.types.readings import EnergyStats
+from app.graphql.types.user import User
+from app.live.readings import EMPTY_STATS
+from app.repositories.device import DeviceRepository
+from app.repositories.user import UserRepository
+from app.services.device import get_owned
+
+AUTH: list[type[BasePermission]] = [IsAuthenticated]
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(permission_classes=AUTH)
+    async def me(self, info: Info) -> User:
+        principal = info.context.principal
+        user = await info.context.db.run(lambda s: UserRepository(s).get(principal.user_id))
+        if user is None:  # a valid token for an account that no longer exists
+            raise Unauthenticated("account no longer exists")
+        return User.from_model(user)
+
+    @strawberry.field(
+        permission_classes=AUTH, description="The caller's devices only, oldest first."
+    )
+    async def devices(self, info: Info, kind: DeviceKind | None = strawberry.UNSET) -> list[Device]:
+        owner = info.context.principal.user_id
+        rows = await info.context.db.run(
+            lambda s: DeviceRepository(s).list_for_owner(
+                owner, models.DeviceKind(kind) if kind else None
+            )
+        )
+        return [device_from_model(d) for d in rows]
+
+    @strawberry.field(
+        permission_classes=AUTH, description="NOT_FOUND for ids the caller does not own."
+    )
+    async def device(self, info: Info, id: strawberry.ID) -> Device | None:
+        owner = info.context.principal.user_id
+        row = await info.context.db.run(lambda s: get_owned(s, owner, str(id)))
+        if row is None:
+            raise NotFound(f"device {id!r} not found")
+        return device_from_model(row)
+
+    @strawberry.field(permission_classes=AUTH)
+    async def energy_stats(self, info: Info) -> EnergyStats:
+        stats = await info.context.live.energy_stats(info.context.principal.user_id)
+        return EnergyStats.from_live(stats or EMPTY_STATS)

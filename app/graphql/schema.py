@@ -1,0 +1,62 @@
+"""The served schema: Query, Mutation, every concrete device type, error codes and caches."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from graphql.error import GraphQLError
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.types import ExecutionContext
+
+from app.graphql.errors import ErrorCodes, log_unexpected
+from app.graphql.mutations import Mutation
+from app.graphql.queries import Query
+from app.graphql.types.device import CONCRETE_TYPES
+
+MAX_DEPTH = 10
+MAX_ALIASES = 30
+MAX_TOKENS = 2_000
+
+
+class HemsSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # Expected errors (bad input, not found, auth) are the client's business, not log noise.
+        log_unexpected(errors)
+
+
+def build_schema(*, introspection: bool = True, **kwargs: Any) -> strawberry.Schema:
+    from graphql.validation import NoSchemaIntrospectionCustomRule
+    from strawberry.extensions import AddValidationRules
+
+    # Factories, not instances: Strawberry builds fresh extensions per request. The parser and
+    # validation caches live at module level, so they are still shared by every request;
+    # parsing and validating the same query text dominates small requests.
+    extensions: list[Any] = [
+        lambda: ParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
+        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        ErrorCodes,
+    ]
+    if not introspection:
+        extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
+    return HemsSchema(
+        query=Query,
+        mutation=Mutation,
+        types=list(CONCRETE_TYPES),
+        extensions=extensions,
+        **kwargs,
+    )
+
+
+schema = build_schema()

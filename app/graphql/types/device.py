@@ -1,0 +1,158 @@
+"""The `Device` interface and one concrete type per kind."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import strawberry
+
+from app import models
+from app.graphql.context import Info
+from app.graphql.types.enums import DeviceKind, EVMode
+from app.graphql.types.readings import DeviceReading
+
+
+@strawberry.interface(name="Device")
+class Device:
+    id: strawberry.ID
+    name: str
+    kind: DeviceKind
+    created_at: datetime
+    _uuid: strawberry.Private[uuid.UUID]
+
+    @strawberry.field(description="Latest simulated reading; null before the first cycle.")
+    async def live(self, info: Info) -> DeviceReading | None:
+        reading = await info.context.loaders.live_reading.load(self._uuid)
+        return DeviceReading.from_live(reading) if reading is not None else None
+
+
+def _base(m: models.Device) -> dict[str, object]:
+    return {
+        "id": strawberry.ID(str(m.id)),
+        "_uuid": m.id,
+        "name": m.name,
+        "kind": m.kind,
+        "created_at": m.created_at,
+    }
+
+
+@strawberry.type(name="SolarPanel")
+class SolarPanel(Device):
+    panel_area_m2: float
+    efficiency: float
+    max_capacity_w: float
+    latitude: float
+    longitude: float
+
+    @classmethod
+    def from_model(cls, m: models.SolarPanel) -> SolarPanel:
+        return cls(
+            **_base(m),  # type: ignore[arg-type]
+            panel_area_m2=m.panel_area_m2,
+            efficiency=m.efficiency,
+            max_capacity_w=m.max_capacity_w,
+            latitude=m.latitude,
+            longitude=m.longitude,
+        )
+
+
+@strawberry.type(name="Generator")
+class Generator(Device):
+    rated_power_w: float
+
+    @classmethod
+    def from_model(cls, m: models.Generator) -> Generator:
+        return cls(**_base(m), rated_power_w=m.rated_power_w)  # type: ignore[arg-type]
+
+
+@strawberry.type(name="Battery")
+class Battery(Device):
+    capacity_wh: float
+    c_rate: float = strawberry.field(
+        description="Max charge/discharge power = capacityWh * cRate (W)."
+    )
+    current_level_wh: float = strawberry.field(description="Always within [0, capacityWh].")
+
+    @classmethod
+    def from_model(cls, m: models.Battery) -> Battery:
+        return cls(
+            **_base(m),  # type: ignore[arg-type]
+            capacity_wh=m.capacity_wh,
+            c_rate=m.c_rate,
+            current_level_wh=m.current_level_wh,
+        )
+
+
+@strawberry.type(name="ElectricVehicle")
+class ElectricVehicle(Device):
+    battery_capacity_kwh: float
+    current_charge_kwh: float
+    charge_rate_kw: float
+    driving_consumption_kwh_per_hour: float = strawberry.field(
+        description="Energy used per hour away."
+    )
+    mode: EVMode = strawberry.field(
+        description="Effective mode: OFFLINE while away, else the owner's chosen mode."
+    )
+    mode_setting: EVMode = strawberry.field(
+        description="The owner's choice (setElectricVehicleMode); applies whenever connected."
+    )
+    last_seen_at: datetime | None
+
+    @classmethod
+    def from_model(cls, m: models.ElectricVehicle) -> ElectricVehicle:
+        return cls(
+            **_base(m),  # type: ignore[arg-type]
+            battery_capacity_kwh=m.battery_capacity_kwh,
+            current_charge_kwh=m.current_charge_kwh,
+            charge_rate_kw=m.charge_rate_kw,
+            driving_consumption_kwh_per_hour=m.driving_consumption_kwh_per_hour,
+            mode=m.mode,
+            mode_setting=m.mode_setting,
+            last_seen_at=m.last_seen_at,
+        )
+
+
+@strawberry.type(name="AirConditioner")
+class AirConditioner(Device):
+    rated_power_w: float
+
+    @classmethod
+    def from_model(cls, m: models.AirConditioner) -> AirConditioner:
+        return cls(**_base(m), rated_power_w=m.rated_power_w)  # type: ignore[arg-type]
+
+
+@strawberry.type(name="Heater")
+class Heater(Device):
+    rated_power_w: float
+
+    @classmethod
+    def from_model(cls, m: models.Heater) -> Heater:
+        return cls(**_base(m), rated_power_w=m.rated_power_w)  # type: ignore[arg-type]
+
+
+CONCRETE_TYPES: tuple[type[Device], ...] = (
+    SolarPanel,
+    Generator,
+    Battery,
+    ElectricVehicle,
+    AirConditioner,
+    Heater,
+)
+
+_BY_MODEL: dict[type[models.Device], Any] = {
+    models.SolarPanel: SolarPanel,
+    models.Generator: Generator,
+    models.Battery: Battery,
+    models.ElectricVehicle: ElectricVehicle,
+    models.AirConditioner: AirConditioner,
+    models.Heater: Heater,
+}
+
+
+def device_from_model(m: models.Device) -> Device:
+    """Convert any device row to its concrete GraphQL type."""
+    converted: Device = _BY_MODEL[type(m)].from_model(m)
+    return converted

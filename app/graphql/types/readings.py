@@ -1,0 +1,63 @@
+"""Live readings and user figures."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from app.live import readings
+
+
+@strawberry.type(name="StorageReading")
+class StorageReading:
+    capacity_wh: float
+    current_level_wh: float
+    flow_w: float
+
+
+@strawberry.type(
+    name="DeviceReading",
+    description="Latest simulated reading of one device; null before its first cycle or once "
+    "it has expired.",
+)
+class DeviceReading:
+    power_w: float
+    status: str
+    timestamp: datetime
+    storage: StorageReading | None
+
+    @classmethod
+    def from_live(cls, r: readings.DeviceReading) -> DeviceReading:
+        storage = (
+            StorageReading(
+                capacity_wh=r.storage.capacity_wh,
+                current_level_wh=r.storage.current_level_wh,
+                flow_w=r.storage.flow_w,
+            )
+            if r.storage is not None
+            else None
+        )
+        return cls(power_w=r.power_w, status=r.status, timestamp=r.timestamp, storage=storage)
+
+
+@strawberry.type(name="EnergyStats")
+class EnergyStats:
+    current_production: float
+    current_consumption: float
+    storage_flow: float
+    net_grid_flow: float
+    timestamp: datetime | None = strawberry.field(
+        description="Instant of the simulation cycle the figures come from; null when there is "
+        "none (all figures 0)."
+    )
+
+    @classmethod
+    def from_live(cls, s: readings.EnergyStats) -> EnergyStats:
+        return cls(
+            current_production=s.current_production,
+            current_consumption=s.current_consumption,
+            storage_flow=s.storage_flow,
+            net_grid_flow=s.net_grid_flow,
+            timestamp=s.timestamp,
+        )

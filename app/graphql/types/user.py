@@ -1,0 +1,35 @@
+"""Users and authentication payloads."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from app import models
+
+
+@strawberry.type(name="User")
+class User:
+    id: strawberry.ID
+    username: str
+    timezone: str = strawberry.field(description="The home's IANA timezone.")
+    latitude: float = strawberry.field(description="The home's latitude (degrees).")
+    longitude: float = strawberry.field(description="The home's longitude (degrees).")
+
+    @classmethod
+    def from_model(cls, m: models.User) -> User:
+        return cls(
+            id=strawberry.ID(str(m.id)),
+            username=m.username,
+            timezone=m.timezone,
+            latitude=m.latitude,
+            longitude=m.longitude,
+        )
+
+
+@strawberry.type(name="AuthPayload")
+class AuthPayload:
+    token: str
+    expires_at: datetime
+    user: User

@@ -1,0 +1,1 @@
+"""Live telemetry: the Redis key schema, the store of readings, and its in-process twin."""

@@ -1,0 +1,53 @@
+"""The only place that formats live-state Redis keys and channels (schema fixed by API.md)."""
+
+from __future__ import annotations
+
+import uuid
+
+#: Prefix of every internal (non-contract) key, so ops can tell them apart.
+INTERNAL_PREFIX = "hems:"
+
+
+def device_current_key(device_id: uuid.UUID | str) -> str:
+    """`device:{id}:current`: the device's latest power reading (JSON)."""
+    return f"device:{device_id}:current"
+
+
+def device_storage_key(device_id: uuid.UUID | str) -> str:
+    """`device:{id}:storage`: a battery's or EV's latest level and flow (JSON)."""
+    return f"device:{device_id}:storage"
+
+
+def user_energy_stats_key(user_id: uuid.UUID | str) -> str:
+    """`user:{id}:energy_stats`: the user's figures for the latest cycle (JSON)."""
+    return f"user:{user_id}:energy_stats"
+
+
+def user_channel(user_id: uuid.UUID | str) -> str:
+    """Pub/sub channel announcing that a cycle wrote this user's figures."""
+    return f"{INTERNAL_PREFIX}user:{user_id}:cycle"
+
+
+def cycles_channel() -> str:
+    """Pub/sub channel on which workers announce each user batch they completed."""
+    return f"{INTERNAL_PREFIX}cycles"
+
+
+def cycle_lock_key(cycle_epoch_s: int) -> str:
+    """Per-cycle lock so a tick is orchestrated at most once, whatever the worker count."""
+    return f"{INTERNAL_PREFIX}cycle:{cycle_epoch_s}:lock"
+
+
+def cycle_progress_key(cycle_epoch_s: int) -> str:
+    """Hash of a cycle's progress (batches expected/done, devices, failures)."""
+    return f"{INTERNAL_PREFIX}cycle:{cycle_epoch_s}:progress"
+
+
+def last_complete_cycle_key() -> str:
+    """Epoch seconds of the newest fully written cycle (for cycle-lag metrics)."""
+    return f"{INTERNAL_PREFIX}cycle:last_complete"
+
+
+def login_attempts_key(scope: str, subject: str) -> str:
+    """Sliding counter of failed logins per username or client address."""
+    return f"{INTERNAL_PREFIX}login:{scope}:{subject}"

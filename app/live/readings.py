@@ -1,0 +1,104 @@
+"""Reading types and their JSON form in the live store (field names fixed by API.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+
+@dataclass(frozen=True, slots=True)
+class StorageReading:
+    capacity_wh: float
+    current_level_wh: float
+    flow_w: float  # > 0 charging, < 0 discharging
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceReading:
+    power_w: float
+    status: str
+    timestamp: datetime
+    storage: StorageReading | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EnergyStats:
+    current_production: float
+    current_consumption: float
+    storage_flow: float
+    net_grid_flow: float
+    timestamp: datetime | None
+
+
+EMPTY_STATS = EnergyStats(0.0, 0.0, 0.0, 0.0, None)
+
+
+def encode_current(power_w: float, status: str, timestamp: str) -> bytes:
+    return orjson.dumps({"power_w": power_w, "timestamp": timestamp, "status": status})
+
+
+def encode_storage(capacity_wh: float, current_level_wh: float, flow_w: float) -> bytes:
+    return orjson.dumps(
+        {"capacity_wh": capacity_wh, "current_level_wh": current_level_wh, "flow_w": flow_w}
+    )
+
+
+def encode_stats(
+    production: float, consumption: float, storage_flow: float, net_grid_flow: float, ts: str
+) -> bytes:
+    return orjson.dumps(
+        {
+            "current_production": production,
+            "current_consumption": consumption,
+            "storage_flow": storage_flow,
+            "net_grid_flow": net_grid_flow,
+            "timestamp": ts,
+        }
+    )
+
+
+def _loads(raw: bytes | str | None) -> dict[str, Any] | None:
+    if raw is None:
+        return None
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def decode_stats(raw: bytes | str | None) -> EnergyStats | None:
+    data = _loads(raw)
+    if data is None:
+        return None
+    return EnergyStats(
+        current_production=float(data["current_production"]),
+        current_consumption=float(data["current_consumption"]),
+        storage_flow=float(data.get("storage_flow", 0.0)),
+        net_grid_flow=float(data["net_grid_flow"]),
+        timestamp=datetime.fromisoformat(data["timestamp"]) if data.get("timestamp") else None,
+    )
+
+
+def decode_reading(
+    current: bytes | str | None, storage: bytes | str | None
+) -> DeviceReading | None:
+    cur = _loads(current)
+    if cur is None:
+        return None
+    sto = _loads(storage)
+    return DeviceReading(
+        power_w=float(cur["power_w"]),
+        status=str(cur["status"]),
+        timestamp=datetime.fromisoformat(cur["timestamp"]),
+        storage=StorageReading(
+            capacity_wh=float(sto["capacity_wh"]),
+            current_level_wh=float(sto["current_level_wh"]),
+            flow_w=float(sto["flow_w"]),
+        )
+        if sto is not None
+        else None,
+    )

@@ -1,0 +1,113 @@
+"""The FastAPI application: GraphQL at /graphql, health at /healthz."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from strawberry.fastapi import GraphQLRouter
+
+from app.api.health import router as health_router
+from app.auth.principal import TokenVerifier
+from app.config import Settings, get_settings
+from app.db import create_engine, create_sessionmaker, is_sqlite
+from app.graphql.context import Context, Db
+from app.graphql.schema import build_schema
+from app.live.backends import MemoryBackend, RedisBackend
+from app.live.store import LiveStore
+from app.migrate import upgrade_head
+from app.redis import create_redis
+from app.state import AppState
+
+logger = logging.getLogger("hems.api")
+
+
+async def build_state(settings: Settings) -> AppState:
+    """Create every connection the API holds; the embedded default migrates its SQLite file."""
+    url = settings.database_url
+    if is_sqlite(url) and not settings.is_testing():
+        await asyncio.to_thread(upgrade_head, url)
+    engine = create_engine(url, application_name="hems-api")
+    redis = create_redis(settings.REDIS_URL) if settings.REDIS_URL else None
+    backend = RedisBackend(redis) if redis is not None else MemoryBackend()
+    return AppState(
+        settings=settings,
+        engine=engine,
+        sessionmaker=create_sessionmaker(engine),
+        live=LiveStore(backend, ttl_s=settings.live_ttl_s),
+        verifier=TokenVerifier(settings.JWT_SECRET),
+        redis=redis,
+    )
+
+
+async def close_state(state: AppState) -> None:
+    for task in state.background:
+        task.cancel()
+    # Shutting down: a background task's own failure has nothing left to report to.
+    await asyncio.gather(*state.background, return_exceptions=True)
+    if state.redis is not None:
+        await state.redis.aclose()
+    await state.engine.dispose()
+
+
+def create_app(settings: Settings | None = None, *, state: AppState | None = None) -> FastAPI:
+    """Build the app; pass `state` to reuse existing connections (tests, benchmarks)."""
+    settings = settings or (state.settings if state else get_settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own = state is None
+        app.state.hems = state or await build_state(settings)
+        if own and settings.is_embedded():
+            from app.embedded import start_embedded_simulation
+
+            start_embedded_simulation(app.state.hems)
+        try:
+            yield
+        finally:
+            if own:
+                await close_state(app.state.hems)
+
+    app = FastAPI(title="HEMS", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
+    if state is not None:
+        app.state.hems = state
+
+    async def get_db(request: Request) -> AsyncIterator[Db]:
+        db = Db(request.app.state.hems.sessionmaker)
+        try:
+            yield db
+        finally:
+            await db.close()
+
+    async def get_context(request: Request, db: Db = Depends(get_db)) -> Context:
+        hems: AppState = request.app.state.hems
+        return Context(
+            settings=hems.settings,
+            db=db,
+            live=hems.live,
+            verifier=hems.verifier,
+            authorization=request.headers.get("authorization"),
+            client_host=request.client.host if request.client else None,
+        )
+
+    schema = build_schema(introspection=settings.introspection_enabled)
+    graphql_app: GraphQLRouter[Any, None] = GraphQLRouter(
+        schema,
+        context_getter=get_context,
+        graphql_ide="graphiql" if settings.graphiql_enabled else None,
+    )
+    app.include_router(graphql_app, prefix="/graphql")
+    app.include_router(health_router)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_headers=["authorization", "content-type"],
+        )
+    return app

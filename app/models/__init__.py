@@ -1,0 +1,24 @@
+"""Every model, imported here so mapper configuration and Alembic autogenerate see them all."""
+
+from app.models.base import Base, utcnow
+from app.models.device import Device, DeviceKind, DeviceStatus
+from app.models.loads import AirConditioner, Heater
+from app.models.producers import Generator, SolarPanel
+from app.models.storage import Battery, ElectricVehicle, EVMode
+from app.models.user import User
+
+__all__ = [
+    "AirConditioner",
+    "Base",
+    "Battery",
+    "Device",
+    "DeviceKind",
+    "DeviceStatus",
+    "EVMode",
+    "ElectricVehicle",
+    "Generator",
+    "Heater",
+    "SolarPanel",
+    "User",
+    "utcnow",
+]

@@ -1,0 +1,71 @@
+"""The polymorphic `Device` base table; each kind has its own joined table."""
+
+from __future__ import annotations
+
+import uuid
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Enum, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base, IdMixin, TimestampMixin
+
+
+class DeviceKind(StrEnum):
+    SOLAR_PANEL = "SOLAR_PANEL"
+    GENERATOR = "GENERATOR"
+    BATTERY = "BATTERY"
+    ELECTRIC_VEHICLE = "ELECTRIC_VEHICLE"
+    AIR_CONDITIONER = "AIR_CONDITIONER"
+    HEATER = "HEATER"
+
+    @property
+    def model(self) -> type[Device]:
+        """The mapped subclass for this kind (resolved through the mapper registry)."""
+        for mapper in Device.__mapper__.self_and_descendants:
+            if mapper.polymorphic_identity == self:
+                return mapper.class_
+        raise LookupError(self)
+
+
+class DeviceStatus(StrEnum):
+    """Whether the simulation includes the device; `disabled` keeps it listed but idle."""
+
+    ACTIVE = "ACTIVE"
+    DISABLED = "DISABLED"
+
+
+def _enum(cls: type[StrEnum], name: str) -> Enum:
+    # Stored as VARCHAR + CHECK so SQLite and PostgreSQL share one schema and migrations.
+    return Enum(cls, name=name, native_enum=False, create_constraint=True, length=32)
+
+
+class Device(IdMixin, TimestampMixin, Base):
+    __tablename__ = "device"
+    __table_args__: tuple[Any, ...] = (
+        Index("ix_device_owner_id_status", "owner_id", "status"),
+        Index("ix_device_owner_id_created_at", "owner_id", "created_at"),
+    )
+
+    owner_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("user.id", ondelete="CASCADE"), nullable=False
+    )
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    kind: Mapped[DeviceKind] = mapped_column(_enum(DeviceKind, "device_kind"), nullable=False)
+    status: Mapped[DeviceStatus] = mapped_column(
+        _enum(DeviceStatus, "device_status"), nullable=False, default=DeviceStatus.ACTIVE
+    )
+
+    __mapper_args__ = {"polymorphic_on": "kind"}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(id={self.__dict__.get('id')!r})"
+
+
+def subclass_args(kind: DeviceKind) -> dict[str, object]:
+    """Mapper args for a kind: selectin loading avoids N+1 lazy loads under asyncio."""
+    return {"polymorphic_identity": kind, "polymorphic_load": "selectin"}
+
+
+__all__ = ["Device", "DeviceKind", "DeviceStatus", "subclass_args"]

@@ -1,0 +1,42 @@
+"""Devices that produce power: solar panels and generators."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import CheckConstraint, Float, ForeignKey
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.device import Device, DeviceKind, subclass_args
+
+
+class SolarPanel(Device):
+    __tablename__ = "solar_panel"
+    __table_args__ = (
+        CheckConstraint("panel_area_m2 > 0", name="panel_area_positive"),
+        CheckConstraint("efficiency > 0 AND efficiency <= 1", name="efficiency_range"),
+        CheckConstraint("max_capacity_w > 0", name="max_capacity_positive"),
+        CheckConstraint("latitude >= -90 AND latitude <= 90", name="latitude_range"),
+        CheckConstraint("longitude >= -180 AND longitude <= 180", name="longitude_range"),
+    )
+    __mapper_args__ = subclass_args(DeviceKind.SOLAR_PANEL)
+
+    id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("device.id", ondelete="CASCADE"), primary_key=True
+    )
+    panel_area_m2: Mapped[float] = mapped_column(Float, nullable=False)
+    efficiency: Mapped[float] = mapped_column(Float, nullable=False)
+    max_capacity_w: Mapped[float] = mapped_column(Float, nullable=False)
+    latitude: Mapped[float] = mapped_column(Float, nullable=False)
+    longitude: Mapped[float] = mapped_column(Float, nullable=False)
+
+
+class Generator(Device):
+    __tablename__ = "generator"
+    __table_args__ = (CheckConstraint("rated_power_w > 0", name="rated_power_positive"),)
+    __mapper_args__ = subclass_args(DeviceKind.GENERATOR)
+
+    id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("device.id", ondelete="CASCADE"), primary_key=True
+    )
+    rated_power_w: Mapped[float] = mapped_column(Float, nullable=False)

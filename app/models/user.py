@@ -1,0 +1,23 @@
+"""A HEMS account: credentials and the home's location and timezone."""
+
+from __future__ import annotations
+
+from sqlalchemy import Float, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base, IdMixin, TimestampMixin
+
+
+class User(IdMixin, TimestampMixin, Base):
+    __tablename__ = "user"
+
+    username: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
+    # The home's IANA timezone drives the EV commute schedule and local-calendar history.
+    timezone: Mapped[str] = mapped_column(String(64), nullable=False)
+    # The home's location drives the outdoor temperature model of air conditioners and heaters.
+    latitude: Mapped[float] = mapped_column(Float, nullable=False)
+    longitude: Mapped[float] = mapped_column(Float, nullable=False)
+
+    def __repr__(self) -> str:
+        return f"User(id={self.__dict__.get('id')!r}, username={self.__dict__.get('username')!r})"

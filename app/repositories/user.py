@@ -1,0 +1,25 @@
+"""User queries."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import models
+
+
+class UserRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, user_id: uuid.UUID) -> models.User | None:
+        return await self.session.get(models.User, user_id)
+
+    async def get_by_username(self, username: str) -> models.User | None:
+        stmt = select(models.User).where(models.User.username == username)
+        return (await self.session.scalars(stmt)).one_or_none()
+
+    def add(self, user: models.User) -> None:
+        self.session.add(user)

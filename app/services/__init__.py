@@ -1,0 +1,1 @@
+"""Business operations: take a session, flush, never commit (the boundary commits)."""

@@ -1,0 +1,81 @@
+"""Registration and login."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import models
+from app.auth import jwt, passwords
+from app.config import Settings
+from app.errors import BadUserInput, Unauthenticated
+from app.repositories.user import UserRepository
+from app.services import validation
+
+#: One message for unknown users and wrong passwords, so logins cannot probe usernames.
+LOGIN_FAILED = "invalid username or password"
+
+
+@dataclass(frozen=True, slots=True)
+class AuthResult:
+    token: str
+    expires_at: datetime
+    user: models.User
+
+
+def _issue(user: models.User, settings: Settings) -> AuthResult:
+    token, expires = jwt.issue_token(
+        user.id, user.username, secret=settings.JWT_SECRET, lifetime_s=settings.JWT_LIFETIME_S
+    )
+    return AuthResult(token=token, expires_at=expires, user=user)
+
+
+async def register_user(
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    username: str,
+    password: str,
+    timezone: str | None = None,
+    latitude: float | None = None,
+    longitude: float | None = None,
+) -> AuthResult:
+    """Create an account (home at the service's default location unless given) and log it in."""
+    username = validation.username(username)
+    password = validation.password(password)
+    user = models.User(
+        username=username,
+        password_hash=await passwords.hash_password(password),
+        timezone=validation.timezone("timezone", timezone or settings.DEFAULT_TIMEZONE),
+        latitude=validation.latitude(
+            "latitude", settings.DEFAULT_LATITUDE if latitude is None else latitude
+        ),
+        longitude=validation.longitude(
+            "longitude", settings.DEFAULT_LONGITUDE if longitude is None else longitude
+        ),
+    )
+    repo = UserRepository(session)
+    if await repo.get_by_username(username) is not None:
+        raise BadUserInput("username", "is already taken")
+    repo.add(user)
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # a concurrent registration won the race
+        raise BadUserInput("username", "is already taken") from exc
+    return _issue(user, settings)
+
+
+async def login_user(
+    session: AsyncSession, settings: Settings, *, username: str, password: str
+) -> AuthResult:
+    """Check credentials; unknown users cost the same argon2 time as wrong passwords."""
+    if len(username) > 64 or len(password) > validation.PASSWORD_MAX:
+        raise Unauthenticated(LOGIN_FAILED)
+    user = await UserRepository(session).get_by_username(username)
+    ok = await passwords.verify_password(password, user.password_hash if user else None)
+    if user is None or not ok:
+        raise Unauthenticated(LOGIN_FAILED)
+    return _issue(user, settings)

@@ -1,0 +1,367 @@
+"""Batch entry point: simulate every device of a batch of homes for one cycle instant.
+
+`simulate_fleet(FleetInput) -> FleetResult` is pure (no I/O, no clock, no global random state):
+the cycle instant comes in as `cycle_at`, randomness from hashes of (device key, cycle second).
+Workers load a batch of users into per-kind arrays (`devices.py`), call it, and write the results.
+
+Signs and units (see API.md "Units and signs"): power_w is a magnitude (W, >= 0); flow_w is > 0
+when storage charges (draws power) and < 0 when it discharges; per user
+net_grid_flow_w = consumption_w + storage_flow_w - production_w (> 0 importing from the grid).
+
+Dispatch order within each home (this order is what makes a self-consumption battery never charge
+from the grid nor discharge into it, against the balance it sees):
+
+1. Producers and loads: solar panels and generators produce, air conditioners and heaters consume.
+2. EVs at home in CHARGING mode charge at their charge rate up to 90 % of capacity, whatever the
+   home produces (they are a load on the home; the grid covers any shortfall).
+3. Batteries see balance = loads + EV charging - production. With a surplus (balance < 0) they
+   charge with at most the surplus, with a deficit they discharge at most the deficit, each within
+   capacity_wh * c_rate and its remaining room/energy; a home's batteries share in proportion to
+   their limits.
+4. EVs at home in DISCHARGING mode (vehicle-to-home) supply what deficit is left after the
+   batteries, within their charge rate and down to 20 % of capacity, shared the same way.
+5. EVs away (07:00-18:00 local, Monday-Friday) or set OFFLINE by their owner have flow 0.
+
+Storage stepping and replays follow `storage.py`: a device whose `simulated_at_s` is at or after
+`cycle_at` keeps its stored level and reports its stored flow (a re-run cycle changes nothing); its
+stored flow still counts in its home's balance at its stage. Otherwise the level advances by exactly
+flow_w * elapsed_s / 3600 Wh; for an EV the flow applies to the part of the interval it was home
+(`connected_s`) and the energy driven while away (`driven_kwh`) is deducted first:
+
+    charge_kwh = old_charge_kwh - driven_kwh + flow_w * connected_s / 3.6e6
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+
+from app.simulation.arrays import BoolArray, CodeArray, FloatArray, IndexArray, require_aware
+from app.simulation.devices import (
+    BatteryArrays,
+    EVArrays,
+    GeneratorArrays,
+    LoadArrays,
+    SolarArrays,
+    UserArrays,
+)
+from app.simulation.electric_vehicle import CHARGE_TARGET, V2H_FLOOR, commute, driving_kwh
+from app.simulation.generator import generator_power_w
+from app.simulation.loads import air_conditioner_fraction, heater_fraction, load_power_w
+from app.simulation.solar import geocentric_sun, topocentric_elevation_deg
+from app.simulation.solar_panel import cloud_factor, panel_power_w
+from app.simulation.status import (
+    EV_CHARGING,
+    EV_DISCHARGING,
+    EV_MODE_NAMES,
+    EV_OFFLINE,
+    STATUS_NAMES,
+    STATUS_OFFLINE,
+    active_status,
+    storage_status,
+)
+from app.simulation.storage import (
+    advance_level_wh,
+    battery_power_limits_w,
+    elapsed_s,
+    energy_limited_power_w,
+    replay_mask,
+    share_by_limit,
+)
+from app.simulation.weather import outdoor_temperature_c
+
+__all__ = [
+    "EV_CHARGING",
+    "EV_DISCHARGING",
+    "EV_MODE_NAMES",
+    "EV_OFFLINE",
+    "STATUS_NAMES",
+    "BatteryArrays",
+    "BatteryResult",
+    "DeviceResult",
+    "EVArrays",
+    "EVResult",
+    "FleetInput",
+    "FleetResult",
+    "GeneratorArrays",
+    "LoadArrays",
+    "SolarArrays",
+    "UserArrays",
+    "UserResult",
+    "simulate_fleet",
+]
+
+DEFAULT_MAX_ELAPSED_S = 86_400.0
+"""Longest interval a storage device is advanced in one cycle (s); older state is capped."""
+
+
+@dataclass(frozen=True, slots=True)
+class FleetInput:
+    """Everything one cycle needs: the instant (tz-aware) and the batch's per-kind arrays."""
+
+    cycle_at: datetime
+    users: UserArrays
+    solar: SolarArrays
+    generators: GeneratorArrays
+    batteries: BatteryArrays
+    evs: EVArrays
+    air_conditioners: LoadArrays
+    heaters: LoadArrays
+    max_elapsed_s: float = DEFAULT_MAX_ELAPSED_S
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceResult:
+    """Producers and loads: `power_w` magnitude (W, >= 0) and `status` code (`STATUS_NAMES`)."""
+
+    power_w: FloatArray
+    status: CodeArray
+
+
+@dataclass(frozen=True, slots=True)
+class BatteryResult:
+    """Batteries after the cycle: power_w = |flow_w|; level Wh; times in epoch seconds."""
+
+    power_w: FloatArray
+    status: CodeArray
+    level_wh: FloatArray
+    flow_w: FloatArray
+    simulated_at_s: FloatArray
+    elapsed_s: FloatArray
+
+
+@dataclass(frozen=True, slots=True)
+class EVResult:
+    """EVs after the cycle: power_w = |flow_w|; charge kWh; `mode` effective EV mode code.
+
+    `elapsed_s` is the simulated interval, `connected_s` the part of it spent at home (the flow
+    applies to it), `driven_kwh` the energy used driving during the rest.
+    """
+
+    power_w: FloatArray
+    status: CodeArray
+    charge_kwh: FloatArray
+    flow_w: FloatArray
+    mode: CodeArray
+    last_seen_at_s: FloatArray
+    simulated_at_s: FloatArray
+    elapsed_s: FloatArray
+    connected_s: FloatArray
+    driven_kwh: FloatArray
+
+
+@dataclass(frozen=True, slots=True)
+class UserResult:
+    """Per-user figures in W: production, consumption (>= 0), storage flow, net grid flow."""
+
+    production_w: FloatArray
+    consumption_w: FloatArray
+    storage_flow_w: FloatArray
+    net_grid_flow_w: FloatArray
+
+
+@dataclass(frozen=True, slots=True)
+class FleetResult:
+    """Results per kind, row-aligned with the `FleetInput` arrays, plus per-user figures."""
+
+    solar: DeviceResult
+    generators: DeviceResult
+    air_conditioners: DeviceResult
+    heaters: DeviceResult
+    batteries: BatteryResult
+    evs: EVResult
+    users: UserResult
+
+
+def _per_user(user: IndexArray, values: FloatArray, n_users: int) -> FloatArray:
+    """Sum device values per user (length n_users)."""
+    return np.bincount(user, weights=values, minlength=n_users).astype(np.float64, copy=False)
+
+
+def _check_users(kind: str, user: IndexArray, n_users: int) -> None:
+    if user.size and (int(user.min()) < 0 or int(user.max()) >= n_users):
+        raise ValueError(f"{kind}.user must index into users (0..{n_users - 1})")
+
+
+def _solar(inp: FleetInput, cycle_s: float, seconds: int) -> DeviceResult:
+    panels = inp.solar
+    if len(panels) == 0:
+        return DeviceResult(np.empty(0), np.empty(0, dtype=np.int8))
+    # One instant for the whole batch: the costly geocentric part of SPA runs once.
+    sun = geocentric_sun(np.array([cycle_s]))
+    elevation = topocentric_elevation_deg(sun, panels.latitude, panels.longitude)
+    power = panel_power_w(
+        elevation,
+        panels.panel_area_m2,
+        panels.efficiency,
+        panels.max_capacity_w,
+        cloud_factor(panels.key, seconds),
+    )
+    return DeviceResult(power, active_status(power))
+
+
+def _loads(loads: LoadArrays, fraction_by_user: FloatArray) -> DeviceResult:
+    power = load_power_w(loads.rated_power_w, fraction_by_user[loads.user])
+    return DeviceResult(power, active_status(power))
+
+
+@dataclass(frozen=True, slots=True)
+class _EVState:
+    """EV quantities after driving and before dispatch."""
+
+    replay: BoolArray
+    dt_s: FloatArray
+    connected_s: FloatArray
+    charge_kwh: FloatArray
+    driven_kwh: FloatArray
+    away_now: BoolArray
+
+
+def _ev_state(
+    inp: FleetInput, cycle_s: float, zone_names: list[str], user_zone: IndexArray
+) -> _EVState:
+    evs = inp.evs
+    replay = replay_mask(cycle_s, evs.simulated_at_s)
+    dt = elapsed_s(cycle_s, evs.simulated_at_s, inp.max_elapsed_s)
+    away_now, away_s = commute(zone_names, user_zone[evs.user], cycle_s, dt)
+    charge = np.clip(evs.charge_kwh, 0.0, np.maximum(evs.capacity_kwh, 0.0))
+    driven = driving_kwh(charge, evs.driving_kwh_per_h, away_s)
+    return _EVState(
+        replay=replay,
+        dt_s=dt,
+        connected_s=np.maximum(dt - away_s, 0.0),
+        charge_kwh=charge - driven,
+        driven_kwh=driven,
+        away_now=away_now,
+    )
+
+
+def simulate_fleet(inp: FleetInput) -> FleetResult:
+    """Simulate one cycle for a batch of homes; see the module docstring for the dispatch order."""
+    cycle_at = require_aware(inp.cycle_at)
+    cycle_s = cycle_at.timestamp()
+    seconds = int(np.floor(cycle_s))
+    users = inp.users
+    n_users = len(users)
+    for kind, user in (
+        ("solar", inp.solar.user),
+        ("generators", inp.generators.user),
+        ("batteries", inp.batteries.user),
+        ("evs", inp.evs.user),
+        ("air_conditioners", inp.air_conditioners.user),
+        ("heaters", inp.heaters.user),
+    ):
+        _check_users(kind, user, n_users)
+    modes = inp.evs.mode_setting
+    if modes.size and (int(modes.min()) < EV_CHARGING or int(modes.max()) > EV_OFFLINE):
+        raise ValueError("evs.mode_setting must be EV_CHARGING, EV_DISCHARGING or EV_OFFLINE")
+
+    # 1. Producers and loads.
+    solar = _solar(inp, cycle_s, seconds)
+    gens = inp.generators
+    generator_power = generator_power_w(gens.key, gens.rated_power_w, seconds)
+    generators = DeviceResult(generator_power, active_status(generator_power))
+    temperature = outdoor_temperature_c(users.latitude, users.longitude, cycle_s)
+    air_conditioners = _loads(inp.air_conditioners, air_conditioner_fraction(temperature))
+    heaters = _loads(inp.heaters, heater_fraction(temperature))
+    production = _per_user(inp.solar.user, solar.power_w, n_users) + _per_user(
+        gens.user, generator_power, n_users
+    )
+    consumption = _per_user(
+        inp.air_conditioners.user, air_conditioners.power_w, n_users
+    ) + _per_user(inp.heaters.user, heaters.power_w, n_users)
+
+    # 2. EVs: driving while away, then charging at home.
+    evs = inp.evs
+    zone_names, user_zone = np.unique(
+        np.asarray(users.timezone, dtype=np.str_), return_inverse=True
+    )
+    ev = _ev_state(inp, cycle_s, [str(z) for z in zone_names], user_zone.astype(np.int64))
+    fresh_ev = ~ev.replay
+    capacity_wh = np.maximum(evs.capacity_kwh, 0.0) * 1000.0
+    charge_wh = ev.charge_kwh * 1000.0
+    rate_w = np.maximum(evs.charge_rate_kw, 0.0) * 1000.0
+    mode = np.where(ev.away_now, EV_OFFLINE, evs.mode_setting).astype(np.int8)
+    charging = fresh_ev & (mode == EV_CHARGING)
+    ev_flow = np.where(ev.replay, np.nan_to_num(evs.flow_w), 0.0)
+    ev_flow[charging] = np.minimum(
+        rate_w, energy_limited_power_w(CHARGE_TARGET * capacity_wh - charge_wh, ev.connected_s)
+    )[charging]
+    ev_load = _per_user(evs.user, np.maximum(ev_flow, 0.0), n_users)
+
+    # 3. Batteries on the home's surplus or deficit.
+    bats = inp.batteries
+    bat_replay = replay_mask(cycle_s, bats.simulated_at_s)
+    bat_dt = elapsed_s(cycle_s, bats.simulated_at_s, inp.max_elapsed_s)
+    level = np.clip(bats.level_wh, 0.0, np.maximum(bats.capacity_wh, 0.0))
+    replayed_bat_flow = np.where(bat_replay, np.nan_to_num(bats.flow_w), 0.0)
+    balance = consumption + ev_load - production + _per_user(bats.user, replayed_bat_flow, n_users)
+    max_charge, max_discharge = battery_power_limits_w(bats.capacity_wh, bats.c_rate, level, bat_dt)
+    fresh_bat = ~bat_replay
+    charge_w = share_by_limit(
+        np.maximum(-balance, 0.0), np.where(fresh_bat, max_charge, 0.0), bats.user, n_users
+    )
+    discharge_w = share_by_limit(
+        np.maximum(balance, 0.0), np.where(fresh_bat, max_discharge, 0.0), bats.user, n_users
+    )
+    bat_flow = np.where(bat_replay, replayed_bat_flow, charge_w - discharge_w)
+
+    # 4. Vehicle-to-home on what deficit is left.
+    v2h = fresh_ev & (mode == EV_DISCHARGING)
+    replayed_supply = _per_user(evs.user, np.minimum(ev_flow, 0.0), n_users)
+    fresh_bat_flow = np.where(bat_replay, 0.0, bat_flow)
+    deficit = np.maximum(
+        balance + _per_user(bats.user, fresh_bat_flow, n_users) + replayed_supply, 0.0
+    )
+    v2h_limit = np.minimum(
+        rate_w, energy_limited_power_w(charge_wh - V2H_FLOOR * capacity_wh, ev.connected_s)
+    )
+    supply_w = share_by_limit(deficit, np.where(v2h, v2h_limit, 0.0), evs.user, n_users)
+    ev_flow[v2h] = -supply_w[v2h]
+
+    # Advance storage levels.
+    new_level = np.where(
+        bat_replay, bats.level_wh, advance_level_wh(level, bat_flow, bat_dt, bats.capacity_wh)
+    )
+    new_charge_wh = advance_level_wh(charge_wh, ev_flow, ev.connected_s, capacity_wh)
+    new_charge = np.where(ev.replay, evs.charge_kwh, new_charge_wh / 1000.0)
+    ev_status = storage_status(ev_flow)
+    ev_status[mode == EV_OFFLINE] = STATUS_OFFLINE
+
+    batteries = BatteryResult(
+        power_w=np.abs(bat_flow),
+        status=storage_status(bat_flow),
+        level_wh=new_level,
+        flow_w=bat_flow,
+        simulated_at_s=np.where(bat_replay, bats.simulated_at_s, cycle_s),
+        elapsed_s=bat_dt,
+    )
+    ev_result = EVResult(
+        power_w=np.abs(ev_flow),
+        status=ev_status,
+        charge_kwh=new_charge,
+        flow_w=ev_flow,
+        mode=mode,
+        last_seen_at_s=np.where(fresh_ev & ~ev.away_now, cycle_s, evs.last_seen_at_s),
+        simulated_at_s=np.where(ev.replay, evs.simulated_at_s, cycle_s),
+        elapsed_s=ev.dt_s,
+        connected_s=np.where(ev.replay, 0.0, ev.connected_s),
+        driven_kwh=np.where(ev.replay, 0.0, ev.driven_kwh),
+    )
+    storage_flow = _per_user(bats.user, bat_flow, n_users) + _per_user(evs.user, ev_flow, n_users)
+    return FleetResult(
+        solar=solar,
+        generators=generators,
+        air_conditioners=air_conditioners,
+        heaters=heaters,
+        batteries=batteries,
+        evs=ev_result,
+        users=UserResult(
+            production_w=production,
+            consumption_w=consumption,
+            storage_flow_w=storage_flow,
+            net_grid_flow_w=consumption + storage_flow - production,
+        ),
+    )

@@ -1,0 +1,181 @@
+"""Benchmark the pure simulation engine (`app.simulation.fleet.simulate_fleet`), no I/O.
+
+Builds a mixed fleet of homes spread over cities in many timezones (50 devices per home by
+default: solar panels, generators, batteries, EVs, air conditioners, heaters), with storage state as
+a live pipeline would hold it (most devices simulated one cycle earlier, a few never, a few being
+replayed), then times `simulate_fleet` and prints the best of several runs as one JSON line last.
+
+    uv run python -m bench.engine --devices 500000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from datetime import UTC, datetime
+
+import numpy as np
+
+from app.simulation.fleet import (
+    EV_CHARGING,
+    EV_DISCHARGING,
+    EV_OFFLINE,
+    BatteryArrays,
+    EVArrays,
+    FleetInput,
+    GeneratorArrays,
+    LoadArrays,
+    SolarArrays,
+    UserArrays,
+    simulate_fleet,
+)
+
+CITIES = (
+    ("America/Los_Angeles", 37.77, -122.42),
+    ("America/Los_Angeles", 34.05, -118.24),
+    ("America/Denver", 39.74, -104.99),
+    ("America/Phoenix", 33.45, -112.07),
+    ("America/Chicago", 41.88, -87.63),
+    ("America/New_York", 40.71, -74.01),
+    ("America/Toronto", 43.65, -79.38),
+    ("America/Sao_Paulo", -23.55, -46.63),
+    ("America/Mexico_City", 19.43, -99.13),
+    ("Europe/London", 51.51, -0.13),
+    ("Europe/Berlin", 52.52, 13.40),
+    ("Europe/Madrid", 40.42, -3.70),
+    ("Europe/Oslo", 59.91, 10.75),
+    ("Africa/Nairobi", -1.29, 36.82),
+    ("Africa/Johannesburg", -26.20, 28.05),
+    ("Asia/Kolkata", 19.08, 72.88),
+    ("Asia/Tokyo", 35.68, 139.69),
+    ("Asia/Singapore", 1.35, 103.82),
+    ("Australia/Sydney", -33.87, 151.21),
+    ("Pacific/Auckland", -36.85, 174.76),
+)
+# Devices per home, 50 in all.
+MIX = {"solar": 20, "generators": 4, "batteries": 6, "evs": 4, "air_conditioners": 8, "heaters": 8}
+CYCLE_AT = datetime(2026, 6, 15, 18, 0, tzinfo=UTC)  # a Monday: day in the Americas, night in Asia
+
+
+def build_fleet(devices: int, seed: int = 7) -> FleetInput:
+    """A FleetInput of about `devices` devices (50 per home)."""
+    rng = np.random.default_rng(seed)
+    n_users = max(1, devices // sum(MIX.values()))
+    city = rng.integers(0, len(CITIES), n_users)
+    timezone = [CITIES[c][0] for c in city]
+    lat = np.array([CITIES[c][1] for c in city]) + rng.uniform(-1.0, 1.0, n_users)
+    lon = np.array([CITIES[c][2] for c in city]) + rng.uniform(-1.0, 1.0, n_users)
+    users = UserArrays(timezone=timezone, latitude=lat, longitude=lon)
+    cycle_s = CYCLE_AT.timestamp()
+    kinds = list(MIX)
+
+    def rows(kind: str) -> tuple[np.ndarray, np.ndarray]:
+        """Device keys (unique across kinds, like device ids) and home indices for one kind."""
+        user = np.repeat(np.arange(n_users, dtype=np.int64), MIX[kind])
+        first = 1 + n_users * sum(MIX[k] for k in kinds[: kinds.index(kind)])
+        return np.arange(first, first + user.size, dtype=np.uint64), user
+
+    def state_times(n: int) -> np.ndarray:
+        """Mostly one cycle ago; 1 % never simulated, 1 % already at this cycle (replay)."""
+        simulated = np.full(n, cycle_s - 60.0)
+        pick = rng.random(n)
+        simulated[pick < 0.01] = np.nan
+        simulated[pick > 0.99] = cycle_s
+        return simulated
+
+    key, user = rows("solar")
+    area = rng.uniform(1.5, 2.0, key.size)
+    efficiency = rng.uniform(0.17, 0.23, key.size)
+    solar = SolarArrays(
+        key=key,
+        user=user,
+        panel_area_m2=area,
+        efficiency=efficiency,
+        max_capacity_w=area * efficiency * 1000.0,
+        latitude=lat[user],
+        longitude=lon[user],
+    )
+    key, user = rows("generators")
+    generators = GeneratorArrays(key=key, user=user, rated_power_w=rng.uniform(500, 5000, key.size))
+    key, user = rows("batteries")
+    capacity = rng.choice([5000.0, 10000.0, 13500.0], key.size)
+    batteries = BatteryArrays(
+        key=key,
+        user=user,
+        capacity_wh=capacity,
+        c_rate=rng.uniform(0.25, 1.0, key.size),
+        level_wh=capacity * rng.random(key.size),
+        simulated_at_s=state_times(key.size),
+        flow_w=np.zeros(key.size),
+    )
+    key, user = rows("evs")
+    ev_capacity = rng.choice([40.0, 60.0, 75.0, 100.0], key.size)
+    evs = EVArrays(
+        key=key,
+        user=user,
+        capacity_kwh=ev_capacity,
+        charge_kwh=ev_capacity * rng.random(key.size),
+        charge_rate_kw=rng.choice([3.7, 7.4, 11.0], key.size),
+        driving_kwh_per_h=rng.uniform(5.0, 15.0, key.size),
+        mode_setting=rng.choice(
+            np.array([EV_CHARGING, EV_DISCHARGING, EV_OFFLINE], dtype=np.int8),
+            key.size,
+            p=[0.7, 0.2, 0.1],
+        ),
+        last_seen_at_s=np.full(key.size, cycle_s - 3600.0),
+        simulated_at_s=state_times(key.size),
+        flow_w=np.zeros(key.size),
+    )
+    key, user = rows("air_conditioners")
+    acs = LoadArrays(key=key, user=user, rated_power_w=rng.uniform(1000, 3500, key.size))
+    key, user = rows("heaters")
+    heaters = LoadArrays(key=key, user=user, rated_power_w=rng.uniform(1000, 3000, key.size))
+    return FleetInput(
+        cycle_at=CYCLE_AT,
+        users=users,
+        solar=solar,
+        generators=generators,
+        batteries=batteries,
+        evs=evs,
+        air_conditioners=acs,
+        heaters=heaters,
+    )
+
+
+def device_count(inp: FleetInput) -> int:
+    """Total devices in a FleetInput."""
+    kinds = (inp.solar, inp.generators, inp.batteries, inp.evs, inp.air_conditioners, inp.heaters)
+    return sum(len(kind) for kind in kinds)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--devices", type=int, default=500_000)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    inp = build_fleet(args.devices)
+    devices = device_count(inp)
+    simulate_fleet(inp)  # warm-up: imports, zoneinfo caches
+    timings = []
+    for _ in range(args.runs):
+        start = time.perf_counter()
+        simulate_fleet(inp)
+        timings.append(time.perf_counter() - start)
+    best = min(timings)
+    print(
+        json.dumps(
+            {
+                "bench": "engine",
+                "devices": devices,
+                "users": len(inp.users),
+                "engine_s": round(best, 4),
+                "median_s": round(float(np.median(timings)), 4),
+                "devices_per_s": round(devices / best),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
