@@ -42,12 +42,13 @@ def serve(
 def worker(burst: bool = typer.Option(False, help="Exit once the queue is empty")) -> None:
     """Run one ARQ worker (cron orchestrator + batch jobs); start as many as needed."""
     from arq.worker import run_worker
+
     from workers.settings import WorkerSettings
 
     settings = get_settings()
     if settings.REDIS_URL is None:
         raise typer.BadParameter("workers need REDIS_URL (the embedded default needs none)")
-    run_worker(WorkerSettings, burst=burst)
+    run_worker(WorkerSettings, burst=burst)  # type: ignore[arg-type]
 
 
 @cli.command()
@@ -57,6 +58,19 @@ def migrate() -> None:
 
     upgrade_head(get_settings().database_url)
     typer.echo("database is at the newest schema")
+
+
+@cli.command("simulate-once")
+def simulate_once(
+    at: str | None = typer.Option(None, help="Cycle instant (ISO 8601, UTC); default: now"),
+) -> None:
+    """Run one full cycle now, in this process, against DATABASE_URL and REDIS_URL."""
+    import orjson
+
+    from app.cycle_once import run_once
+
+    report = asyncio.run(run_once(get_settings(), at))
+    typer.echo(orjson.dumps(report).decode())
 
 
 @cli.command("export-schema")

@@ -1,0 +1,1 @@
+"""ARQ workers: the cron orchestrator and the per-batch simulation jobs."""

@@ -1,0 +1,166 @@
+"""Simulate one batch of homes for one cycle instant: the unit of work of every worker.
+
+Order: load -> engine -> persist storage state (commit) -> write readings. Both halves are
+idempotent for a given instant: storage rows already at (or past) the instant are replayed by
+the engine and kept by the guarded UPDATE, and readings are deterministic, so a retried or
+repeated batch leaves exactly what one run leaves.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.live.store import LiveStore
+from app.pipeline.arrays import build_input
+from app.pipeline.readings import encode_batch
+from app.repositories.fleet import FleetRepository, FleetRows
+from app.simulation.fleet import EV_MODE_NAMES, FleetResult, simulate_fleet
+
+logger = logging.getLogger("hems.pipeline")
+
+
+@dataclass
+class BatchReport:
+    """What a batch did, and where its time went (seconds)."""
+
+    users: int = 0
+    devices: int = 0
+    keys_written: int = 0
+    failed_users: list[uuid.UUID] = field(default_factory=list)
+    load_s: float = 0.0
+    engine_s: float = 0.0
+    persist_s: float = 0.0
+    write_s: float = 0.0
+
+    def add(self, other: BatchReport) -> None:
+        self.users += other.users
+        self.devices += other.devices
+        self.keys_written += other.keys_written
+        self.failed_users.extend(other.failed_users)
+        self.load_s += other.load_s
+        self.engine_s += other.engine_s
+        self.persist_s += other.persist_s
+        self.write_s += other.write_s
+
+
+async def _persist(repo: FleetRepository, rows: FleetRows, result: FleetResult) -> None:
+    b, e = result.batteries, result.evs
+    await repo.save_batteries(
+        [r[0] for r in rows.batteries],
+        b.level_wh.tolist(),
+        b.flow_w.tolist(),
+        b.simulated_at_s.tolist(),
+    )
+    await repo.save_evs(
+        [r[0] for r in rows.evs],
+        e.charge_kwh.tolist(),
+        e.flow_w.tolist(),
+        [EV_MODE_NAMES[c] for c in e.mode.tolist()],
+        e.last_seen_at_s.tolist(),
+        e.simulated_at_s.tolist(),
+    )
+
+
+async def _run(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    live: LiveStore,
+    user_ids: Sequence[uuid.UUID],
+    cycle_at: datetime,
+) -> BatchReport:
+    report = BatchReport()
+    t0 = time.perf_counter()
+    async with sessionmaker() as session:
+        repo = FleetRepository(session)
+        rows = await repo.load(user_ids)
+        t1 = time.perf_counter()
+        fleet, ordered_users = build_input(rows, cycle_at)
+        result = simulate_fleet(fleet)
+        t2 = time.perf_counter()
+        await _persist(repo, rows, result)
+        await session.commit()
+    t3 = time.perf_counter()
+    items = encode_batch(
+        result,
+        ts=cycle_at.isoformat(),
+        user_ids=ordered_users,
+        ids={
+            "solar": [r[0] for r in rows.solar],
+            "generators": [r[0] for r in rows.generators],
+            "air_conditioners": [r[0] for r in rows.air_conditioners],
+            "heaters": [r[0] for r in rows.heaters],
+            "batteries": [r[0] for r in rows.batteries],
+            "evs": [r[0] for r in rows.evs],
+        },
+        battery_capacity_wh=fleet.batteries.capacity_wh,
+        ev_capacity_wh=fleet.evs.capacity_kwh * 1000.0,
+    )
+    await live.write(items)
+    t4 = time.perf_counter()
+    report.users = len(ordered_users)
+    report.devices = rows.device_count
+    report.keys_written = len(items)
+    report.load_s, report.engine_s = t1 - t0, t2 - t1 - 0.0
+    report.persist_s, report.write_s = t3 - t2, t4 - t3
+    return report
+
+
+async def simulate_batch(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    live: LiveStore,
+    user_ids: Sequence[uuid.UUID],
+    cycle_at: datetime,
+) -> BatchReport:
+    """Simulate the homes of `user_ids` at `cycle_at`, isolating any home that fails.
+
+    The whole batch runs as one vectorised unit. If it fails for a reason tied to the data
+    (not to Redis or the database being down, which the caller retries), each home is run on
+    its own so that one bad home does not stop the others; failures are logged with the user id.
+    """
+    if cycle_at.tzinfo is None or math.isnan(cycle_at.timestamp()):
+        raise ValueError("cycle_at must be timezone-aware")
+    try:
+        return await _run(sessionmaker, live, user_ids, cycle_at)
+    except Exception as exc:
+        if is_transient(exc) or len(user_ids) <= 1:
+            if not is_transient(exc):
+                logger.exception("simulation failed for user", extra={"user_id": str(user_ids[0])})
+                return BatchReport(failed_users=list(user_ids))
+            raise
+        logger.warning(
+            "batch failed, isolating homes", extra={"users": len(user_ids)}, exc_info=exc
+        )
+    report = BatchReport()
+    for user_id in user_ids:
+        try:
+            report.add(await _run(sessionmaker, live, [user_id], cycle_at))
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            logger.exception("simulation failed for user", extra={"user_id": str(user_id)})
+            report.failed_users.append(user_id)
+    return report
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Infrastructure failures (connection lost, timeout): retry, don't blame a home."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+    from app.errors import ServiceUnavailable
+
+    if isinstance(
+        exc, (OSError, TimeoutError, RedisConnectionError, RedisTimeoutError, ServiceUnavailable)
+    ):
+        return True
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        return True
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)

@@ -1,0 +1,233 @@
+"""Bulk SQL of the simulation cycle: load a batch of homes, save storage state.
+
+Hot path: Core selects of plain columns (no ORM entities; ~7x faster per row) and, on
+PostgreSQL, one `UPDATE ... FROM unnest(...)` per storage kind instead of a statement per row.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import models
+
+ACTIVE = models.DeviceStatus.ACTIVE
+
+
+@dataclass(frozen=True, slots=True)
+class FleetRows:
+    """Raw rows of one batch, per kind, in a stable order (device id)."""
+
+    users: Sequence[Any]
+    solar: Sequence[Any]
+    generators: Sequence[Any]
+    batteries: Sequence[Any]
+    evs: Sequence[Any]
+    air_conditioners: Sequence[Any]
+    heaters: Sequence[Any]
+
+    @property
+    def device_count(self) -> int:
+        return sum(
+            len(rows)
+            for rows in (
+                self.solar,
+                self.generators,
+                self.batteries,
+                self.evs,
+                self.air_conditioners,
+                self.heaters,
+            )
+        )
+
+
+class FleetRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def user_ids(self) -> list[uuid.UUID]:
+        """Every user id in a stable order: the orchestrator slices it into batches."""
+        return list(
+            (await self.session.scalars(select(models.User.id).order_by(models.User.id))).all()
+        )
+
+    async def _kind(
+        self, model: type[models.Device], columns: Sequence[str], users: Sequence[uuid.UUID]
+    ) -> Sequence[Any]:
+        # Plain tables, not mapped classes: a join of `device` to a subclass entity would make
+        # the ORM alias the overlapping inheritance tables.
+        device = cast(Table, models.Device.__table__)
+        kind = cast(Table, model.__table__)
+        stmt = (
+            select(device.c.id, device.c.owner_id, *(kind.c[name] for name in columns))
+            .join(kind, kind.c.id == device.c.id)
+            .where(device.c.owner_id.in_(users), device.c.status == ACTIVE)
+            .order_by(device.c.id)
+        )
+        return (await self.session.execute(stmt)).all()
+
+    async def load(self, user_ids: Sequence[uuid.UUID]) -> FleetRows:
+        """Users and their active devices: seven selects for the whole batch."""
+        u = models.User
+        users = (
+            await self.session.execute(
+                select(u.id, u.timezone, u.latitude, u.longitude)
+                .where(u.id.in_(user_ids))
+                .order_by(u.id)
+            )
+        ).all()
+        rated = ["rated_power_w"]
+        return FleetRows(
+            users=users,
+            solar=await self._kind(
+                models.SolarPanel,
+                ["panel_area_m2", "efficiency", "max_capacity_w", "latitude", "longitude"],
+                user_ids,
+            ),
+            generators=await self._kind(models.Generator, rated, user_ids),
+            batteries=await self._kind(
+                models.Battery,
+                ["capacity_wh", "c_rate", "current_level_wh", "simulated_at", "flow_w"],
+                user_ids,
+            ),
+            evs=await self._kind(
+                models.ElectricVehicle,
+                [
+                    "battery_capacity_kwh",
+                    "current_charge_kwh",
+                    "charge_rate_kw",
+                    "driving_consumption_kwh_per_hour",
+                    "mode_setting",
+                    "last_seen_at",
+                    "simulated_at",
+                    "flow_w",
+                ],
+                user_ids,
+            ),
+            air_conditioners=await self._kind(models.AirConditioner, rated, user_ids),
+            heaters=await self._kind(models.Heater, rated, user_ids),
+        )
+
+    async def save_batteries(
+        self,
+        ids: Sequence[uuid.UUID],
+        level_wh: Sequence[float],
+        flow_w: Sequence[float],
+        simulated_at_s: Sequence[float],
+    ) -> None:
+        """Store new levels; a row already at a later instant (a newer cycle won) is kept."""
+        if not ids:
+            return
+        if self.session.get_bind().dialect.name == "postgresql":
+            await self._pg_exec(
+                """
+                UPDATE battery AS t SET current_level_wh = v.level, flow_w = v.flow,
+                       simulated_at = to_timestamp(v.sim)
+                FROM unnest($1::uuid[], $2::float8[], $3::float8[], $4::float8[])
+                     AS v(id, level, flow, sim)
+                WHERE t.id = v.id
+                  AND (t.simulated_at IS NULL OR t.simulated_at < to_timestamp(v.sim))
+                """,
+                list(ids),
+                list(level_wh),
+                list(flow_w),
+                list(simulated_at_s),
+            )
+            return
+        b = cast(Table, models.Battery.__table__)
+        stmt = (
+            update(b)
+            .where(b.c.id == bindparam("b_id"))
+            .where(or_(b.c.simulated_at.is_(None), b.c.simulated_at < bindparam("b_sim")))
+            .values(
+                current_level_wh=bindparam("b_level"),
+                flow_w=bindparam("b_flow"),
+                simulated_at=bindparam("b_sim"),
+            )
+        )
+        await self.session.execute(
+            stmt,
+            [
+                {"b_id": i, "b_level": lv, "b_flow": f, "b_sim": _dt(t)}
+                for i, lv, f, t in zip(ids, level_wh, flow_w, simulated_at_s, strict=True)
+            ],
+        )
+
+    async def save_evs(
+        self,
+        ids: Sequence[uuid.UUID],
+        charge_kwh: Sequence[float],
+        flow_w: Sequence[float],
+        mode: Sequence[str],
+        last_seen_at_s: Sequence[float],
+        simulated_at_s: Sequence[float],
+    ) -> None:
+        """Store new charges and effective modes; never touches the owner's `mode_setting`."""
+        if not ids:
+            return
+        if self.session.get_bind().dialect.name == "postgresql":
+            await self._pg_exec(
+                """
+                UPDATE electric_vehicle AS t SET current_charge_kwh = v.charge, flow_w = v.flow,
+                       mode = v.mode, simulated_at = to_timestamp(v.sim),
+                       last_seen_at = CASE WHEN v.seen = 'NaN'::float8 THEN t.last_seen_at
+                                           ELSE to_timestamp(v.seen) END
+                FROM unnest($1::uuid[], $2::float8[], $3::float8[], $4::text[],
+                            $5::float8[], $6::float8[]) AS v(id, charge, flow, mode, seen, sim)
+                WHERE t.id = v.id
+                  AND (t.simulated_at IS NULL OR t.simulated_at < to_timestamp(v.sim))
+                """,
+                list(ids),
+                list(charge_kwh),
+                list(flow_w),
+                list(mode),
+                list(last_seen_at_s),
+                list(simulated_at_s),
+            )
+            return
+        e = cast(Table, models.ElectricVehicle.__table__)
+        stmt = (
+            update(e)
+            .where(e.c.id == bindparam("e_id"))
+            .where(or_(e.c.simulated_at.is_(None), e.c.simulated_at < bindparam("e_sim")))
+            .values(
+                current_charge_kwh=bindparam("e_charge"),
+                flow_w=bindparam("e_flow"),
+                mode=bindparam("e_mode"),
+                last_seen_at=bindparam("e_seen"),
+                simulated_at=bindparam("e_sim"),
+            )
+        )
+        await self.session.execute(
+            stmt,
+            [
+                {
+                    "e_id": i,
+                    "e_charge": c,
+                    "e_flow": f,
+                    "e_mode": m,
+                    "e_seen": _dt(seen),
+                    "e_sim": _dt(t),
+                }
+                for i, c, f, m, seen, t in zip(
+                    ids, charge_kwh, flow_w, mode, last_seen_at_s, simulated_at_s, strict=True
+                )
+            ],
+        )
+
+    async def _pg_exec(self, sql: str, *args: Any) -> None:
+        # asyncpg directly: array parameters of this size are an order of magnitude cheaper
+        # through one prepared statement than through SQLAlchemy's executemany.
+        conn = await self.session.connection()
+        raw = await conn.get_raw_connection()
+        await raw.driver_connection.execute(sql, *args)  # type: ignore[union-attr]
+
+
+def _dt(epoch_s: float) -> datetime | None:
+    return None if epoch_s != epoch_s else datetime.fromtimestamp(epoch_s, UTC)

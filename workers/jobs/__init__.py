@@ -1,0 +1,1 @@
+"""Job functions: thin wrappers that load, simulate and write through `app.pipeline`."""
