@@ -15,7 +15,7 @@ from workers.jobs.simulate import run_energy_simulation, simulate_user_batch
 
 def cron_schedule(interval_s: int) -> dict[str, set[int]]:
     """ARQ cron fields firing every `interval_s`: it must divide a minute or an hour evenly."""
-    if interval_s < 60 and 60 % interval_s == 0:
+    if interval_s <= 60 and 60 % interval_s == 0:
         return {"second": set(range(0, 60, interval_s))}
     if interval_s % 60 == 0 and 3600 % interval_s == 0:
         return {"minute": set(range(0, 60, interval_s // 60)), "second": {0}}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from fastapi import APIRouter, Request
-from fastapi.responses import ORJSONResponse
+from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from app.state import AppState
@@ -32,7 +32,7 @@ async def _live_ok(state: AppState) -> bool:
 
 
 @router.get("/healthz")
-async def healthz(request: Request) -> ORJSONResponse:
+async def healthz(request: Request) -> JSONResponse:
     """200 when the database and the live store answer, 503 otherwise (per API.md)."""
     state: AppState = request.app.state.hems
     database, live = await asyncio.gather(_database_ok(state), _live_ok(state))
@@ -42,10 +42,10 @@ async def healthz(request: Request) -> ORJSONResponse:
         "database": "ok" if database else "down",
         "live_store": ("redis" if state.redis is not None else "memory") if live else "down",
     }
-    return ORJSONResponse(body, status_code=200 if ok else 503)
+    return JSONResponse(body, status_code=200 if ok else 503)
 
 
 @router.get("/livez")
-async def livez() -> ORJSONResponse:
+async def livez() -> JSONResponse:
     """The process is up and serving (no dependency checks)."""
-    return ORJSONResponse({"status": "ok"})
+    return JSONResponse({"status": "ok"})
