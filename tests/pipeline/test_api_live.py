@@ -63,7 +63,8 @@ class TestEnergyStats:
         )
         flow = sum(d["live"]["storage"]["flowW"] for d in devices if d["live"]["storage"])
         assert stats["timestamp"] == CYCLE.isoformat()
-        assert stats["currentProduction"] == pytest.approx(production, abs=0.01) and production > 0
+        assert stats["currentProduction"] == pytest.approx(production, abs=0.01)
+        assert production > 0
         assert stats["currentConsumption"] == pytest.approx(consumption, abs=0.01)
         assert stats["storageFlow"] == pytest.approx(flow, abs=0.01)
         assert stats["netGridFlow"] == pytest.approx(consumption + flow - production, abs=0.02)
@@ -76,7 +77,8 @@ class TestEnergyStats:
         a = (await api.gql(STATS, token=token_a))["data"]["energyStats"]
         b = (await api.gql(STATS, token=token_b))["data"]["energyStats"]
         assert a["currentProduction"] > 0
-        assert b["currentProduction"] == 0 and b["currentConsumption"] == 0
+        assert b["currentProduction"] == 0
+        assert b["currentConsumption"] == 0
         assert b["timestamp"] == CYCLE.isoformat()  # bob's (empty) home was simulated too
 
 
@@ -94,7 +96,8 @@ class TestDeviceLive:
         assert ev["live"]["storage"]["currentLevelWh"] == pytest.approx(
             ev["currentChargeKwh"] * 1000, abs=0.001
         )
-        assert ev["mode"] == "OFFLINE" and ev["live"]["status"] == "offline"  # Monday noon: away
+        assert ev["mode"] == "OFFLINE"
+        assert ev["live"]["status"] == "offline"
 
     async def test_a_device_list_costs_one_live_round_trip(self, api, db_session, redis):
         token, user = await _owner_with_home(api, db_session)
@@ -109,13 +112,15 @@ class TestDeviceLive:
 
         before = await mget_calls()
         devices = (await api.gql(DEVICES, token=token))["data"]["devices"]
-        assert len(devices) == 27 and all(d["live"] is not None for d in devices)
+        assert len(devices) == 27
+        assert all(d["live"] is not None for d in devices)
         assert await mget_calls() - before == 1
 
     async def test_live_is_null_before_the_first_cycle(self, api, db_session):
         token, _ = await _owner_with_home(api, db_session)
         devices = (await api.gql(DEVICES, token=token))["data"]["devices"]
-        assert devices and all(d["live"] is None for d in devices)
+        assert devices
+        assert all(d["live"] is None for d in devices)
 
 
 class TestRedisOutage:
@@ -136,7 +141,8 @@ class TestRedisOutage:
                 assert body["data"] is None
                 (error,) = body["errors"]
                 assert error["extensions"]["code"] == "SERVICE_UNAVAILABLE"
-                assert "Traceback" not in str(body) and "redis" not in error["message"].lower()
+                assert "Traceback" not in str(body)
+                assert "redis" not in error["message"].lower()
                 health = await api.client.get("/healthz")
                 assert health.status_code == 503
                 assert health.json()["live_store"] == "down"

@@ -56,12 +56,15 @@ class TestRunCycle:
         user, devices = await create_home(db_session)
         await db_session.commit()
         report = await run_cycle(sessionmaker, live, NOON_MONDAY, batch_users=100)
-        assert report.devices == 6 and report.users == 1 and not report.failed_users
+        assert report.devices == 6
+        assert report.users == 1
+        assert not report.failed_users
         ts = NOON_MONDAY.isoformat()
         for device in devices:
             current = await _json(redis, keys.device_current_key(device.id))
             assert set(current) == {"power_w", "timestamp", "status"}
-            assert current["timestamp"] == ts and current["power_w"] >= 0
+            assert current["timestamp"] == ts
+            assert current["power_w"] >= 0
             assert 0 < await redis.ttl(keys.device_current_key(device.id)) <= TTL
             storage_key = keys.device_storage_key(device.id)
             if device.kind in (models.DeviceKind.BATTERY, models.DeviceKind.ELECTRIC_VEHICLE):
@@ -120,7 +123,7 @@ class TestRunCycle:
         # First cycle: nothing elapsed yet; afterwards level grows by flow x 60 s.
         assert levels[0][0] == pytest.approx(1000.0)
         assert levels[0][1] > 0  # charging from the noon surplus
-        for (before, _, _), (after, flow, at) in zip(levels, levels[1:], strict=False):
+        for (before, _, _), (after, flow, _at) in zip(levels, levels[1:], strict=False):
             assert after == pytest.approx(before + flow * 60 / 3600)
         assert levels[-1][2] == NOON_MONDAY + timedelta(minutes=2)
 
@@ -135,8 +138,8 @@ class TestRunCycle:
                 rows = (
                     await s.execute(
                         text(
-                            "SELECT current_level_wh, flow_w, simulated_at FROM battery "
-                            "UNION ALL SELECT current_charge_kwh, flow_w, simulated_at FROM electric_vehicle"
+                            "SELECT current_level_wh, flow_w, simulated_at FROM battery UNION ALL "
+                            "SELECT current_charge_kwh, flow_w, simulated_at FROM electric_vehicle"
                         )
                     )
                 ).all()
@@ -213,7 +216,8 @@ class TestEmbeddedStore:
         report = await run_cycle(state_sqlite.sessionmaker, live, NOON_MONDAY, batch_users=10)
         assert report.devices == 6
         stats = await live.energy_stats(user.id)
-        assert stats is not None and stats.timestamp == NOON_MONDAY
+        assert stats is not None
+        assert stats.timestamp == NOON_MONDAY
         assert stats.current_production > 0
         readings = await live.device_readings([d.id for d in devices])
         assert all(r is not None and r.timestamp == NOON_MONDAY for r in readings)
