@@ -7,6 +7,7 @@ device keys that seed the random streams, int8 for status and mode codes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +19,8 @@ IndexArray = NDArray[np.int64]
 KeyArray = NDArray[np.uint64]
 CodeArray = NDArray[np.int8]
 BoolArray = NDArray[np.bool_]
+Instants = datetime | Sequence[datetime] | NDArray[Any]
+"""One or many UTC instants: aware datetime(s), or datetime64 values taken as UTC."""
 
 
 def as_float(values: ArrayLike) -> FloatArray:
@@ -47,7 +50,7 @@ def require_aware(when: datetime) -> datetime:
     return when
 
 
-def epoch_seconds(when: datetime | ArrayLike) -> FloatArray:
+def epoch_seconds(when: Instants) -> FloatArray:
     """Seconds since 1970-01-01T00:00:00Z (float64, same shape as `when`).
 
     `when` is a timezone-aware datetime, an array or sequence of them, or numpy datetime64

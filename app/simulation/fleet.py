@@ -29,6 +29,8 @@ flow_w * elapsed_s / 3600 Wh; for an EV the flow applies to the part of the inte
 (`connected_s`) and the energy driven while away (`driven_kwh`) is deducted first:
 
     charge_kwh = old_charge_kwh - driven_kwh + flow_w * connected_s / 3.6e6
+
+An EV's reported `mode` is OFFLINE while away, else the owner's `mode_setting` (replays included).
 """
 
 from __future__ import annotations

@@ -22,13 +22,12 @@ Units: degrees for angles, W/m2 for irradiance. Elevation is positive above the 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 import numpy as np
 from numpy.typing import ArrayLike
 from pvlib import spa
 
-from app.simulation.arrays import FloatArray, epoch_seconds
+from app.simulation.arrays import FloatArray, Instants, epoch_seconds
 
 if spa.USE_NUMBA:  # pragma: no cover - only when PVLIB_USE_NUMBA is set and numba is installed
     raise ImportError(
@@ -152,7 +151,7 @@ def topocentric_elevation_deg(
 def sun_elevation_deg(
     latitude: ArrayLike,
     longitude: ArrayLike,
-    when: datetime | ArrayLike,
+    when: Instants,
     *,
     pressure_hpa: float = PRESSURE_HPA,
     temperature_c: float = TEMPERATURE_C,

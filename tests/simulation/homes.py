@@ -1,10 +1,12 @@
-"""Plain builders for simulation inputs (no fixtures): one call per device kind, scalars broadcast."""
+"""Plain builders for simulation inputs (no fixtures): one call per device kind.
+
+Scalars broadcast to every device; keys are deterministic per kind (base + row) unless given.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from itertools import count
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -24,20 +26,22 @@ LOS_ANGELES = ("America/Los_Angeles", 34.05, -118.24)
 TROMSO = ("Europe/Oslo", 69.65, 18.96)  # cold: heaters run
 PHOENIX = ("America/Phoenix", 33.45, -112.07)  # hot afternoons: air conditioners run
 
-_keys = count(1)
+
+Floats = float | Sequence[float] | np.ndarray
+Ints = int | Sequence[int] | np.ndarray
 
 
-def local(timezone: str, *fields: int) -> datetime:
-    """A local wall time in `timezone` (year, month, day, hour[, minute]) as a UTC datetime."""
-    return datetime(*fields, tzinfo=ZoneInfo(timezone)).astimezone(UTC)  # type: ignore[misc]
+def local(timezone: str, year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime:
+    """A local wall time in `timezone` as a UTC datetime."""
+    return datetime(year, month, day, hour, minute, tzinfo=ZoneInfo(timezone)).astimezone(UTC)
 
 
-def _column(value: float | Sequence[float], n: int) -> np.ndarray:
+def _column(value: Floats, n: int) -> np.ndarray:
     return np.broadcast_to(np.asarray(value, dtype=np.float64), (n,)).copy()
 
 
-def _rows(n: int, user: int | Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
-    keys = np.array([next(_keys) for _ in range(n)], dtype=np.uint64)
+def _rows(n: int, user: Ints, first_key: int) -> tuple[np.ndarray, np.ndarray]:
+    keys = np.arange(first_key, first_key + n, dtype=np.uint64)
     return keys, np.broadcast_to(np.asarray(user, dtype=np.int64), (n,)).copy()
 
 
@@ -53,14 +57,15 @@ def users(*homes: tuple[str, float, float]) -> UserArrays:
 def panels(
     n: int = 1,
     *,
-    user: int | Sequence[int] = 0,
-    latitude: float | Sequence[float],
-    longitude: float | Sequence[float],
-    area_m2: float | Sequence[float] = 1.7,
-    efficiency: float | Sequence[float] = 0.2,
-    max_capacity_w: float | Sequence[float] = 400.0,
+    user: Ints = 0,
+    first_key: int = 1_000_000,
+    latitude: Floats,
+    longitude: Floats,
+    area_m2: Floats = 1.7,
+    efficiency: Floats = 0.2,
+    max_capacity_w: Floats = 400.0,
 ) -> SolarArrays:
-    key, user_ = _rows(n, user)
+    key, user_ = _rows(n, user, first_key)
     return SolarArrays(
         key=key,
         user=user_,
@@ -72,27 +77,38 @@ def panels(
     )
 
 
-def generators(rated_w: Sequence[float], *, user: int | Sequence[int] = 0) -> GeneratorArrays:
-    key, user_ = _rows(len(rated_w), user)
+def generators(
+    rated_w: Sequence[float],
+    *,
+    user: Ints = 0,
+    first_key: int = 2_000_000,
+) -> GeneratorArrays:
+    key, user_ = _rows(len(rated_w), user, first_key)
     return GeneratorArrays(key=key, user=user_, rated_power_w=np.asarray(rated_w, float))
 
 
-def loads(rated_w: Sequence[float], *, user: int | Sequence[int] = 0) -> LoadArrays:
-    key, user_ = _rows(len(rated_w), user)
+def loads(
+    rated_w: Sequence[float],
+    *,
+    user: Ints = 0,
+    first_key: int = 3_000_000,
+) -> LoadArrays:
+    key, user_ = _rows(len(rated_w), user, first_key)
     return LoadArrays(key=key, user=user_, rated_power_w=np.asarray(rated_w, float))
 
 
 def batteries(
     n: int = 1,
     *,
-    user: int | Sequence[int] = 0,
-    capacity_wh: float | Sequence[float] = 10_000.0,
-    c_rate: float | Sequence[float] = 0.5,
-    level_wh: float | Sequence[float] = 5_000.0,
-    simulated_at_s: float | Sequence[float] = float("nan"),
-    flow_w: float | Sequence[float] = 0.0,
+    user: Ints = 0,
+    first_key: int = 4_000_000,
+    capacity_wh: Floats = 10_000.0,
+    c_rate: Floats = 0.5,
+    level_wh: Floats = 5_000.0,
+    simulated_at_s: Floats = float("nan"),
+    flow_w: Floats = 0.0,
 ) -> BatteryArrays:
-    key, user_ = _rows(n, user)
+    key, user_ = _rows(n, user, first_key)
     return BatteryArrays(
         key=key,
         user=user_,
@@ -107,17 +123,18 @@ def batteries(
 def evs(
     n: int = 1,
     *,
-    user: int | Sequence[int] = 0,
-    capacity_kwh: float | Sequence[float] = 60.0,
-    charge_kwh: float | Sequence[float] = 30.0,
-    charge_rate_kw: float | Sequence[float] = 7.0,
-    driving_kwh_per_h: float | Sequence[float] = 2.0,
-    mode_setting: int | Sequence[int] = EV_CHARGING,
-    last_seen_at_s: float | Sequence[float] = float("nan"),
-    simulated_at_s: float | Sequence[float] = float("nan"),
-    flow_w: float | Sequence[float] = 0.0,
+    user: Ints = 0,
+    first_key: int = 5_000_000,
+    capacity_kwh: Floats = 60.0,
+    charge_kwh: Floats = 30.0,
+    charge_rate_kw: Floats = 7.0,
+    driving_kwh_per_h: Floats = 2.0,
+    mode_setting: Ints = EV_CHARGING,
+    last_seen_at_s: Floats = float("nan"),
+    simulated_at_s: Floats = float("nan"),
+    flow_w: Floats = 0.0,
 ) -> EVArrays:
-    key, user_ = _rows(n, user)
+    key, user_ = _rows(n, user, first_key)
     return EVArrays(
         key=key,
         user=user_,
