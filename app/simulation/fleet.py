@@ -328,7 +328,12 @@ def simulate_fleet(inp: FleetInput) -> FleetResult:
         bat_replay, bats.level_wh, advance_level_wh(level, bat_flow, bat_dt, bats.capacity_wh)
     )
     new_charge_wh = advance_level_wh(charge_wh, ev_flow, ev.connected_s, capacity_wh)
-    new_charge = np.where(ev.replay, evs.charge_kwh, new_charge_wh / 1000.0)
+    # Clip again in kWh: the Wh -> kWh round trip can overshoot the capacity by one ulp.
+    new_charge = np.where(
+        ev.replay,
+        evs.charge_kwh,
+        np.clip(new_charge_wh / 1000.0, 0.0, np.maximum(evs.capacity_kwh, 0.0)),
+    )
     ev_status = storage_status(ev_flow)
     ev_status[mode == EV_OFFLINE] = STATUS_OFFLINE
 
