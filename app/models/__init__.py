@@ -2,6 +2,7 @@
 
 from app.models.base import Base, utcnow
 from app.models.device import Device, DeviceKind, DeviceStatus
+from app.models.history import EnergyDay, EnergyHour, EnergyMinute
 from app.models.loads import AirConditioner, Heater
 from app.models.producers import Generator, SolarPanel
 from app.models.storage import Battery, ElectricVehicle, EVMode
@@ -16,6 +17,9 @@ __all__ = [
     "DeviceStatus",
     "EVMode",
     "ElectricVehicle",
+    "EnergyDay",
+    "EnergyHour",
+    "EnergyMinute",
     "Generator",
     "Heater",
     "SolarPanel",

@@ -1,0 +1,67 @@
+"""Energy history: one row per cycle interval, plus hour and local-day rollups.
+
+Plain tables with bucketed upserts (no TimescaleDB needed). Every table is keyed by
+(subject_id, bucket_start), where the subject is a device (what that device did) or a user (the
+home's totals). `user_id` is the owner, so deleting a user deletes their history.
+
+- `energy_minute`: one row per subject and cycle, keyed by the start of the interval the cycle
+  covers (`cycle_at - SIMULATION_INTERVAL_S`: a minute at the default interval). Written once;
+  a re-run of the same cycle leaves it untouched. Pruned after `HISTORY_MINUTE_RETENTION_DAYS`.
+- `energy_hour`: UTC hours, incremented only when a minute row is first inserted. Kept.
+- `energy_day`: the owner's local calendar days (`bucket_start` = local midnight as a UTC
+  instant; 23 or 25 hours long on DST changes), incremented the same way. Kept.
+
+All energies are Wh >= 0. Device rows leave `imported_wh`/`exported_wh` at 0: the grid is
+exchanged by the home, not by one device.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Float, ForeignKey, Index, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base, UTCDateTime
+
+#: The energy columns of every history table, in a fixed order (SQL and GraphQL use it).
+ENERGY_COLUMNS = (
+    "produced_wh",
+    "consumed_wh",
+    "charged_wh",
+    "discharged_wh",
+    "imported_wh",
+    "exported_wh",
+)
+
+
+class _EnergyBucket:
+    subject_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    bucket_start: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("user.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    produced_wh: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+    consumed_wh: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+    charged_wh: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+    discharged_wh: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+    imported_wh: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+    exported_wh: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+
+
+class EnergyMinute(_EnergyBucket, Base):
+    __tablename__ = "energy_minute"
+    # Retention deletes by age across all subjects.
+    __table_args__ = (Index("ix_energy_minute_bucket_start", "bucket_start"),)
+
+
+class EnergyHour(_EnergyBucket, Base):
+    __tablename__ = "energy_hour"
+
+
+class EnergyDay(_EnergyBucket, Base):
+    __tablename__ = "energy_day"
+
+
+__all__ = ["ENERGY_COLUMNS", "EnergyDay", "EnergyHour", "EnergyMinute"]
