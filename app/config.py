@@ -43,6 +43,18 @@ class Settings(BaseSettings):
     INTROSPECTION: bool | None = None
     CORS_ORIGINS: str = ""
     LOG_LEVEL: str = "INFO"
+    #: "json" (one object per line) or "console"; default json except in development.
+    LOG_FORMAT: Literal["json", "console"] | None = None
+    #: Largest accepted request body (bytes); larger ones get 413 with a GraphQL error body.
+    MAX_BODY_BYTES: int = Field(default=64 * 1024, ge=1024)
+    #: Server-side deadline per HTTP request (seconds); past it the client gets TIMEOUT.
+    REQUEST_TIMEOUT_S: float = Field(default=10.0, gt=0)
+    #: Failed logins allowed per username, and per client address, within the window.
+    LOGIN_MAX_FAILURES_PER_USERNAME: int = Field(default=10, ge=1)
+    LOGIN_MAX_FAILURES_PER_ADDRESS: int = Field(default=50, ge=1)
+    LOGIN_WINDOW_S: int = Field(default=900, ge=1)
+    #: Port of a worker's own Prometheus endpoint; None disables it (one port per process).
+    WORKER_METRICS_PORT: int | None = Field(default=None, ge=0, le=65535)
 
     @model_validator(mode="after")
     def _refuse_weak_secrets(self) -> Settings:
@@ -78,6 +90,11 @@ class Settings(BaseSettings):
     @property
     def introspection_enabled(self) -> bool:
         return self.INTROSPECTION if self.INTROSPECTION is not None else not self.is_production()
+
+    @property
+    def log_json(self) -> bool:
+        default = "console" if self.HEMS_ENV == "development" else "json"
+        return (self.LOG_FORMAT or default) == "json"
 
     @property
     def cors_origins(self) -> list[str]:

@@ -13,6 +13,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from strawberry.fastapi import GraphQLRouter
 
 from app.api.health import router as health_router
+from app.api.metrics import router as metrics_router
+from app.api.ready import router as ready_router
 from app.auth.principal import TokenVerifier
 from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker, is_sqlite
@@ -21,7 +23,9 @@ from app.graphql.schema import build_schema
 from app.live.backends import MemoryBackend, RedisBackend
 from app.live.store import LiveStore
 from app.migrate import upgrade_head
+from app.observability import configure_logging
 from app.redis import create_redis
+from app.security.middleware import install_middleware
 from app.state import AppState
 
 logger = logging.getLogger("hems.api")
@@ -62,6 +66,8 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = state is None
+        if own:
+            configure_logging(settings)
         app.state.hems = state or await build_state(settings)
         if own and settings.is_embedded():
             from app.embedded import start_embedded_simulation
@@ -103,6 +109,9 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
     )
     app.include_router(graphql_app, prefix="/graphql")
     app.include_router(health_router)
+    app.include_router(ready_router)
+    app.include_router(metrics_router)
+    install_middleware(app, settings)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

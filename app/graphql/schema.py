@@ -15,10 +15,12 @@ from strawberry.extensions import (
 )
 from strawberry.types import ExecutionContext
 
-from app.graphql.errors import ErrorCodes, log_unexpected
+from app.api.metrics import GraphQLMetrics
+from app.graphql.errors import ErrorCodes, classify, log_unexpected
 from app.graphql.mutations import Mutation
 from app.graphql.queries import Query
 from app.graphql.types.device import CONCRETE_TYPES
+from app.security.cost import CostLimit
 
 MAX_DEPTH = 10
 MAX_ALIASES = 30
@@ -31,6 +33,12 @@ class HemsSchema(strawberry.Schema):
     ) -> None:
         # Expected errors (bad input, not found, auth) are the client's business, not log noise.
         log_unexpected(errors)
+        # With ParserCache, a syntax error (or the token limit) skips the extensions' operation
+        # teardown, so ErrorCodes never sees it: give such expected errors their code here.
+        for error in errors:
+            code = classify(error)
+            if code is not None and "code" not in (error.extensions or {}):
+                error.extensions = {**(error.extensions or {}), "code": code}
 
 
 def build_schema(*, introspection: bool = True, **kwargs: Any) -> strawberry.Schema:
@@ -41,11 +49,13 @@ def build_schema(*, introspection: bool = True, **kwargs: Any) -> strawberry.Sch
     # validation caches live at module level, so they are still shared by every request;
     # parsing and validating the same query text dominates small requests.
     extensions: list[Any] = [
+        GraphQLMetrics,
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        lambda: AddValidationRules([CostLimit]),
         ErrorCodes,
     ]
     if not introspection:

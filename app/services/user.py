@@ -13,7 +13,7 @@ from app.auth import jwt, passwords
 from app.config import Settings
 from app.errors import BadUserInput, Unauthenticated
 from app.repositories.user import UserRepository
-from app.services import validation
+from app.services import rate_limit, validation
 
 #: One message for unknown users and wrong passwords, so logins cannot probe usernames.
 LOGIN_FAILED = "invalid username or password"
@@ -69,6 +69,29 @@ async def register_user(
 
 
 async def login_user(
+    session: AsyncSession, settings: Settings, *, username: str, password: str
+) -> AuthResult:
+    """Log in, rate limited per username and client address (RATE_LIMITED once used up).
+
+    The limiter and address are those the HTTP middleware bound for this request; outside a
+    request (scripts, tests calling the service) there is no limit.
+    """
+    bound = rate_limit.current()
+    if bound.limiter is None:
+        return await _check_credentials(session, settings, username=username, password=password)
+    await bound.limiter.check(username, bound.address)
+    try:
+        result = await _check_credentials(
+            session, settings, username=username, password=password
+        )
+    except Unauthenticated:
+        await bound.limiter.failed(username, bound.address)
+        raise
+    await bound.limiter.succeeded(username)
+    return result
+
+
+async def _check_credentials(
     session: AsyncSession, settings: Settings, *, username: str, password: str
 ) -> AuthResult:
     """Check credentials; unknown users cost the same argon2 time as wrong passwords."""

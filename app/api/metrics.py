@@ -1,0 +1,203 @@
+"""Prometheus metrics: the API's own, the fleet's (read from Redis at scrape), the workers'.
+
+The API serves `/metrics` from the default registry. Fleet-wide figures (cycle lag, queue depth,
+the last complete cycle's duration and size) live in Redis, written by whichever worker finished
+the cycle, so any API process reports the same values. Each worker also counts what it did itself
+(jobs, failures, devices simulated, cycle durations) and serves them on `WORKER_METRICS_PORT`
+(`start_worker_metrics_server`), one port per worker process.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from typing import Any
+
+from arq.constants import default_queue_name
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    start_http_server,
+)
+from redis.exceptions import RedisError
+from strawberry.extensions import SchemaExtension
+
+from app.live import keys
+
+logger = logging.getLogger("hems.metrics")
+
+_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+_CYCLE_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
+
+# --- API ---------------------------------------------------------------------------------------
+GRAPHQL_REQUESTS = Counter(
+    "hems_graphql_requests_total",
+    "GraphQL operations by operation name and outcome (ok, error, rejected).",
+    ["operation", "outcome"],
+)
+GRAPHQL_LATENCY = Histogram(
+    "hems_graphql_request_duration_seconds",
+    "Time to parse, validate and execute a GraphQL operation.",
+    ["operation"],
+    buckets=_LATENCY_BUCKETS,
+)
+HTTP_REQUESTS = Counter(
+    "hems_http_requests_total", "HTTP requests by route and status code.", ["route", "status"]
+)
+HTTP_REJECTIONS = Counter(
+    "hems_http_rejections_total",
+    "Requests refused before GraphQL ran (body_too_large, batching, timeout).",
+    ["reason"],
+)
+LOGIN_RATE_LIMITED = Counter(
+    "hems_login_rate_limited_total", "Logins refused by the rate limiter.", ["scope"]
+)
+
+# --- Fleet (read from Redis when scraped) ------------------------------------------------------
+CYCLE_LAG = Gauge(
+    "hems_cycle_lag_seconds",
+    "Seconds since the instant of the newest complete cycle (alert when > 2 intervals).",
+)
+LAST_COMPLETE_CYCLE = Gauge(
+    "hems_last_complete_cycle_timestamp_seconds", "Instant of the newest complete cycle (epoch)."
+)
+QUEUE_DEPTH = Gauge("hems_queue_depth", "Jobs waiting in the ARQ queue (add workers if it grows).")
+LAST_CYCLE_DURATION = Gauge(
+    "hems_last_cycle_duration_seconds", "Orchestration to last batch of the newest complete cycle."
+)
+LAST_CYCLE_DEVICES = Gauge(
+    "hems_last_cycle_devices", "Devices simulated by the newest complete cycle."
+)
+LAST_CYCLE_FAILED_USERS = Gauge(
+    "hems_last_cycle_failed_users", "Homes whose simulation failed in the newest complete cycle."
+)
+LIVE_STORE_UP = Gauge("hems_live_store_up", "1 when Redis answered the last scrape, else 0.")
+
+# --- Workers -----------------------------------------------------------------------------------
+WORKER_JOBS = Counter(
+    "hems_worker_jobs_total",
+    "Jobs run by this worker by function and outcome (ok, retry, error, skipped).",
+    ["function", "outcome"],
+)
+WORKER_JOB_DURATION = Histogram(
+    "hems_worker_job_duration_seconds",
+    "Run time of each job.",
+    ["function"],
+    buckets=_CYCLE_BUCKETS,
+)
+JOB_FAILURES = Counter(
+    "hems_job_failures_total",
+    "Batch jobs that failed, by kind (transient = retried, error = gave up, homes = some homes).",
+    ["function", "kind"],
+)
+DEVICES_SIMULATED = Counter("hems_devices_simulated_total", "Devices simulated by this worker.")
+CYCLES_COMPLETED = Counter(
+    "hems_cycles_completed_total", "Cycles whose last batch this worker finished."
+)
+CYCLE_DURATION = Histogram(
+    "hems_cycle_duration_seconds",
+    "From a cycle's orchestration to its last batch written.",
+    buckets=_CYCLE_BUCKETS,
+)
+
+# Operation names come from clients: keep the label set bounded.
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+_MAX_OPERATION_NAMES = 200
+_seen_names: set[str] = set()
+
+
+def operation_label(name: str | None) -> str:
+    """A bounded label for a client-chosen operation name ("anonymous", "invalid", "other")."""
+    if not name:
+        return "anonymous"
+    if not _NAME.match(name):
+        return "invalid"
+    if name not in _seen_names:
+        if len(_seen_names) >= _MAX_OPERATION_NAMES:
+            return "other"
+        _seen_names.add(name)
+    return name
+
+
+class GraphQLMetrics(SchemaExtension):
+    """Count and time every operation (parse, validate, execute) by its operation name.
+
+    "rejected" means nothing executed (syntax, validation or a limit refused it), "error" that
+    the result carries errors, "ok" that it carries none.
+    """
+
+    def on_operation(self) -> Any:
+        start = time.perf_counter()
+        yield
+        context = self.execution_context
+        try:
+            name = context.operation_name
+        except Exception:  # no parsable document: no name to read
+            name = None
+        label = operation_label(name)
+        result = context.result
+        if (
+            context.pre_execution_errors
+            or result is None
+            or (result.errors and result.data is None and not context.graphql_document)
+        ):
+            outcome = "rejected"
+        elif result.errors:
+            outcome = "error"
+        else:
+            outcome = "ok"
+        GRAPHQL_REQUESTS.labels(label, outcome).inc()
+        GRAPHQL_LATENCY.labels(label).observe(time.perf_counter() - start)
+
+
+async def refresh_fleet_gauges(redis: Any, *, now: float | None = None) -> None:
+    """Read the fleet figures from Redis into the gauges (called at each scrape)."""
+    now = time.time() if now is None else now
+    try:
+        last, depth = (
+            await redis.get(keys.last_complete_cycle_key()),
+            await redis.zcard(default_queue_name),
+        )
+        progress = await redis.hgetall(keys.cycle_progress_key(int(last))) if last else {}
+    except (RedisError, OSError):
+        LIVE_STORE_UP.set(0)
+        return
+    LIVE_STORE_UP.set(1)
+    QUEUE_DEPTH.set(int(depth))
+    if last is None:
+        return
+    LAST_COMPLETE_CYCLE.set(int(last))
+    CYCLE_LAG.set(max(0.0, now - int(last)))
+    started, completed = progress.get(b"started_at"), progress.get(b"completed_at")
+    if started is not None and completed is not None:
+        LAST_CYCLE_DURATION.set(max(0.0, float(completed) - float(started)))
+    if progress.get(b"devices") is not None:
+        LAST_CYCLE_DEVICES.set(int(progress[b"devices"]))
+    LAST_CYCLE_FAILED_USERS.set(int(progress.get(b"failed_users", 0)))
+
+
+router = APIRouter()
+
+
+@router.get("/metrics", include_in_schema=False)
+async def metrics(request: Request) -> Response:
+    """Prometheus text format; fleet gauges are refreshed from Redis first (when configured)."""
+    redis = getattr(request.app.state.hems, "redis", None)
+    if redis is not None:
+        await refresh_fleet_gauges(redis)
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+
+def start_worker_metrics_server(port: int, addr: str = "0.0.0.0") -> int:
+    """Serve this process's metrics on `port` (0 picks a free one); returns the bound port."""
+    server, _thread = start_http_server(port, addr=addr)
+    bound = int(server.server_port)
+    logger.info("worker metrics listening", extra={"port": bound})
+    return bound

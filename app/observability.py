@@ -1,0 +1,92 @@
+"""Structured logs: one JSON object per line, carrying the request id or the job id.
+
+Everything logs through the standard library (`logging.getLogger("hems....")`, uvicorn, ARQ);
+`configure_logging` installs one handler on the root logger whose formatter renders each record
+as JSON (or a readable line in development). The ids come from context variables that the HTTP
+middleware (`request_id`) and the worker's job hooks (`job_id`) set, so every line written while
+handling a request or a job carries them without being passed around.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from app.config import Settings
+
+request_id_var: ContextVar[str | None] = ContextVar("hems_request_id", default=None)
+job_id_var: ContextVar[str | None] = ContextVar("hems_job_id", default=None)
+
+#: Attributes every LogRecord has; anything else on a record came from `extra=`.
+_STANDARD = frozenset(
+    vars(logging.LogRecord("", 0, "", 0, "", None, None)).keys() | {"message", "asctime"}
+)
+#: Never written, whatever a caller passes in `extra=` (defence in depth: none should).
+_SECRET_FIELDS = frozenset({"password", "token", "authorization", "jwt", "secret"})
+_MARK = "_hems_handler"
+
+
+def _fields(record: logging.LogRecord) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in vars(record).items():
+        if key in _STANDARD or key.startswith("_"):
+            continue
+        out[key] = "[redacted]" if key.lower() in _SECRET_FIELDS else value
+    request_id = request_id_var.get()
+    if request_id is not None:
+        out.setdefault("request_id", request_id)
+    job_id = job_id_var.get()
+    if job_id is not None:
+        out.setdefault("job_id", job_id)
+    return out
+
+
+class JsonFormatter(logging.Formatter):
+    """`{"ts", "level", "logger", "event", ...extra, "request_id"/"job_id", "exception"}`."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        body: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "event": record.getMessage(),
+            **_fields(record),
+        }
+        if record.exc_info:
+            body["exception"] = self.formatException(record.exc_info)
+        return orjson.dumps(body, default=str).decode()
+
+
+class ConsoleFormatter(logging.Formatter):
+    """A readable single line with the same fields, for development."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        extra = " ".join(f"{k}={v}" for k, v in _fields(record).items())
+        line = f"{record.levelname:<7} {record.name}: {record.getMessage()}"
+        line = f"{line}  {extra}" if extra else line
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return line
+
+
+def configure_logging(settings: Settings) -> None:
+    """Route every logger (ours, uvicorn's, ARQ's) to one stderr handler; safe to call twice."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, _MARK, False):
+            root.removeHandler(handler)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter() if settings.log_json else ConsoleFormatter())
+    setattr(handler, _MARK, True)
+    root.addHandler(handler)
+    root.setLevel(settings.LOG_LEVEL.upper())
+    # uvicorn and ARQ install their own handlers; let their records reach ours instead.
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "arq", "arq.worker", "arq.jobs"):
+        other = logging.getLogger(name)
+        other.handlers.clear()
+        other.propagate = True

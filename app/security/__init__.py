@@ -1,0 +1,1 @@
+"""Abuse limits in front of GraphQL: query cost, body size, batching, deadlines, headers."""
