@@ -1,4 +1,4 @@
-"""`hems` command line: serve, worker, migrate, demo, export-schema."""
+"""`hems` command line: serve, worker, migrate, demo, backfill, export-schema."""
 
 from __future__ import annotations
 
@@ -71,6 +71,30 @@ def simulate_once(
 
     report = asyncio.run(run_once(get_settings(), at))
     typer.echo(orjson.dumps(report).decode())
+
+
+@cli.command()
+def backfill(
+    days: float = typer.Option(..., min=0, help="How many past days to simulate (fractions ok)"),
+    user: str | None = typer.Option(None, help="Only this username (default: every user)"),
+) -> None:
+    """Simulate the past DAYS cycle by cycle so history exists at once (run before workers)."""
+    from app.backfill import run_backfill
+
+    def progress(done: int, total: int) -> None:
+        if done == total or done % 1000 == 0:
+            typer.echo(f"{done}/{total} cycles", err=True)
+
+    try:
+        report = asyncio.run(
+            run_backfill(get_settings(), days=days, username=user, progress=progress)
+        )
+    except LookupError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--user") from None
+    typer.echo(
+        f"backfilled {report.cycles} cycles for {report.users} users"
+        f" ({report.failed_users} failed user-cycles)"
+    )
 
 
 @cli.command("export-schema")

@@ -39,6 +39,13 @@ class Settings(BaseSettings):
     SQLITE_PATH: str = "hems.db"
     #: Users per `simulate_user_batch` job: large enough that ARQ dispatch is negligible.
     SIMULATION_BATCH_USERS: int = Field(default=250, ge=1)
+    #: Days the per-interval (minute) energy history is kept; hour and day rollups are kept.
+    HISTORY_MINUTE_RETENTION_DAYS: int = Field(default=7, ge=1)
+    #: Websocket subscriptions: operations per connection, connections per user (per process).
+    WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: int = Field(default=10, ge=1)
+    WS_MAX_CONNECTIONS_PER_USER: int = Field(default=5, ge=1)
+    #: Keep-alive interval of subscription sockets (graphql-ws "ka" messages), seconds.
+    WS_KEEPALIVE_S: float = Field(default=15.0, gt=0)
     GRAPHIQL: bool | None = None
     INTROSPECTION: bool | None = None
     CORS_ORIGINS: str = ""

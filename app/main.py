@@ -8,8 +8,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.requests import HTTPConnection
 from strawberry.fastapi import GraphQLRouter
 
 from app.api.health import router as health_router
@@ -20,7 +21,9 @@ from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker, is_sqlite
 from app.graphql.context import Context, Db
 from app.graphql.schema import build_schema
+from app.graphql.subscriptions import SubscriptionAuth
 from app.live.backends import MemoryBackend, RedisBackend
+from app.live.pubsub import close_hub
 from app.live.store import LiveStore
 from app.migrate import upgrade_head
 from app.observability import configure_logging
@@ -29,6 +32,18 @@ from app.security.middleware import install_middleware
 from app.state import AppState
 
 logger = logging.getLogger("hems.api")
+
+
+class HemsGraphQLRouter(SubscriptionAuth, GraphQLRouter[Any, None]):
+    """GraphQL over HTTP and websockets; websockets authenticate in connection_init."""
+
+
+def start_embedded_retention(state: AppState) -> None:
+    """Embedded default: prune old per-interval history in this process (ARQ cron otherwise)."""
+    from app.pipeline.history import retention_loop
+
+    task = retention_loop(state.sessionmaker, state.settings.HISTORY_MINUTE_RETENTION_DAYS)
+    state.background.append(asyncio.create_task(task, name="hems-history-retention"))
 
 
 async def build_state(settings: Settings) -> AppState:
@@ -73,9 +88,12 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
             from app.embedded import start_embedded_simulation
 
             start_embedded_simulation(app.state.hems)
+            start_embedded_retention(app.state.hems)
         try:
             yield
         finally:
+            # The process's one live-notification subscription (started by the first subscriber).
+            await close_hub(app.state.hems.live)
             if own:
                 await close_state(app.state.hems)
 
@@ -83,14 +101,15 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
     if state is not None:
         app.state.hems = state
 
-    async def get_db(request: Request) -> AsyncIterator[Db]:
+    # HTTPConnection, not Request: the same dependencies build websocket (subscription) contexts.
+    async def get_db(request: HTTPConnection) -> AsyncIterator[Db]:
         db = Db(request.app.state.hems.sessionmaker)
         try:
             yield db
         finally:
             await db.close()
 
-    async def get_context(request: Request, db: Db = Depends(get_db)) -> Context:
+    async def get_context(request: HTTPConnection, db: Db = Depends(get_db)) -> Context:
         hems: AppState = request.app.state.hems
         return Context(
             settings=hems.settings,
@@ -102,11 +121,15 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
         )
 
     schema = build_schema(introspection=settings.introspection_enabled)
-    graphql_app: GraphQLRouter[Any, None] = GraphQLRouter(
+    graphql_app = HemsGraphQLRouter(
         schema,
         context_getter=get_context,
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
+        max_subscriptions_per_connection=settings.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+        keep_alive=True,
+        keep_alive_interval=settings.WS_KEEPALIVE_S,
     )
+    graphql_app.max_connections_per_user = settings.WS_MAX_CONNECTIONS_PER_USER
     app.include_router(graphql_app, prefix="/graphql")
     app.include_router(health_router)
     app.include_router(ready_router)

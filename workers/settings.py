@@ -10,6 +10,7 @@ from arq.cron import CronJob
 
 from app.config import Settings, get_settings
 from workers.context import shutdown, startup
+from workers.jobs.retention import prune_energy_history
 from workers.jobs.simulate import run_energy_simulation, simulate_user_batch
 
 
@@ -45,7 +46,16 @@ def build_worker_settings(settings: Settings) -> dict[str, Any]:
                 unique=True,
                 timeout=job_timeout,
                 **cron_schedule(interval),  # type: ignore[arg-type]
-            )
+            ),
+            # Hourly, off the minute boundary so it never competes with a cycle's start.
+            cron(
+                prune_energy_history,  # type: ignore[arg-type]
+                name="prune_energy_history",
+                minute={17},
+                second={30},
+                unique=True,
+                timeout=600,
+            ),
         ],
         "on_startup": on_startup,
         "on_shutdown": on_shutdown,

@@ -19,6 +19,7 @@ from app.api.metrics import GraphQLMetrics
 from app.graphql.errors import ErrorCodes, classify, log_unexpected
 from app.graphql.mutations import Mutation
 from app.graphql.queries import Query
+from app.graphql.subscriptions import Subscription
 from app.graphql.types.device import CONCRETE_TYPES
 from app.security.cost import CostLimit
 
@@ -63,6 +64,7 @@ def build_schema(*, introspection: bool = True, **kwargs: Any) -> strawberry.Sch
     return HemsSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=list(CONCRETE_TYPES),
         extensions=extensions,
         **kwargs,

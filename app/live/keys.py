@@ -51,3 +51,8 @@ def last_complete_cycle_key() -> str:
 def login_attempts_key(scope: str, subject: str) -> str:
     """Sliding counter of failed logins per username or client address."""
     return f"{INTERNAL_PREFIX}login:{scope}:{subject}"
+
+
+def readings_channel() -> str:
+    """Pub/sub channel: one message per simulated batch, listing its users and the cycle."""
+    return f"{INTERNAL_PREFIX}readings"

@@ -18,8 +18,10 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.live.pubsub import publish_batch
 from app.live.store import LiveStore
 from app.pipeline.arrays import build_input
+from app.pipeline.history import write_history
 from app.pipeline.readings import encode_batch
 from app.repositories.fleet import FleetRepository, FleetRows
 from app.simulation.fleet import EV_MODE_NAMES, FleetResult, simulate_fleet
@@ -85,6 +87,8 @@ async def _run(
         result = simulate_fleet(fleet)
         t2 = time.perf_counter()
         await _persist(repo, rows, result)
+        # Same transaction as the storage state: a retried batch records its energy once.
+        await write_history(session, rows, result, ordered_users, cycle_at)
         await session.commit()
     t3 = time.perf_counter()
     items = encode_batch(
@@ -103,6 +107,7 @@ async def _run(
         ev_capacity_wh=fleet.evs.capacity_kwh * 1000.0,
     )
     await live.write(items)
+    await publish_batch(live, ordered_users, cycle_at)
     t4 = time.perf_counter()
     report.users = len(ordered_users)
     report.devices = rows.device_count

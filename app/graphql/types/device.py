@@ -10,7 +10,9 @@ import strawberry
 
 from app import models
 from app.graphql.context import Info
+from app.graphql.history import After, First, From, To, resolve_history
 from app.graphql.types.enums import DeviceKind, EVMode
+from app.graphql.types.history import EnergyHistoryConnection, HistoryResolution
 from app.graphql.types.readings import DeviceReading
 
 
@@ -26,6 +28,19 @@ class Device:
     async def live(self, info: Info) -> DeviceReading | None:
         reading = await info.context.loaders.live_reading.load(self._uuid)
         return DeviceReading.from_live(reading) if reading is not None else None
+
+    @strawberry.field(description="This device's energy per bucket (see energyHistory).")
+    async def history(
+        self,
+        info: Info,
+        resolution: HistoryResolution,
+        from_: From,
+        to: To,
+        first: First = None,
+        after: After = None,
+    ) -> EnergyHistoryConnection:
+        # The device was resolved through the caller's own devices, so it is theirs.
+        return await resolve_history(info, self._uuid, resolution, from_, to, first, after)
 
 
 def _base(m: models.Device) -> dict[str, object]:

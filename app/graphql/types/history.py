@@ -1,0 +1,94 @@
+"""Energy history types: a Relay-style connection of energy buckets."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+
+from app.services import history
+
+
+@strawberry.enum(
+    name="HistoryResolution",
+    description="Bucket size. MINUTE, QUARTER_HOUR and HOUR are UTC-aligned; DAY and MONTH "
+    "follow the user's local calendar (a DST day is 23 or 25 hours long).",
+)
+class HistoryResolution(Enum):
+    MINUTE = "MINUTE"
+    QUARTER_HOUR = "QUARTER_HOUR"
+    HOUR = "HOUR"
+    DAY = "DAY"
+    MONTH = "MONTH"
+
+
+@strawberry.type(
+    name="EnergyBucket",
+    description="Energy over [start, end) in Wh. Device buckets carry what the device did; "
+    "importedWh/exportedWh are the home's exchange with the grid (0 on device buckets).",
+)
+class EnergyBucket:
+    start: datetime
+    end: datetime
+    produced_wh: float
+    consumed_wh: float
+    charged_wh: float
+    discharged_wh: float
+    imported_wh: float
+    exported_wh: float
+    net_grid_wh: float = strawberry.field(
+        description="importedWh - exportedWh: > 0 imported from the grid, < 0 exported."
+    )
+
+    @classmethod
+    def from_bucket(cls, b: history.Bucket) -> EnergyBucket:
+        return cls(
+            start=b.start,
+            end=b.end,
+            produced_wh=b.produced_wh,
+            consumed_wh=b.consumed_wh,
+            charged_wh=b.charged_wh,
+            discharged_wh=b.discharged_wh,
+            imported_wh=b.imported_wh,
+            exported_wh=b.exported_wh,
+            net_grid_wh=b.net_grid_wh,
+        )
+
+
+@strawberry.type(name="EnergyBucketEdge")
+class EnergyBucketEdge:
+    cursor: str
+    node: EnergyBucket
+
+
+@strawberry.type(name="HistoryPageInfo")
+class HistoryPageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type(
+    name="EnergyHistoryConnection",
+    description=f"Buckets overlapping [from, to), oldest first, empty ones included; at most "
+    f"{history.MAX_PAGE_SIZE} per page (`first`, default {history.DEFAULT_PAGE_SIZE}).",
+)
+class EnergyHistoryConnection:
+    edges: list[EnergyBucketEdge]
+    page_info: HistoryPageInfo
+
+    @classmethod
+    def from_page(cls, page: history.Page) -> EnergyHistoryConnection:
+        edges = [
+            EnergyBucketEdge(
+                cursor=history.encode_cursor(b.start), node=EnergyBucket.from_bucket(b)
+            )
+            for b in page.buckets
+        ]
+        return cls(
+            edges=edges,
+            page_info=HistoryPageInfo(
+                has_next_page=page.has_next_page,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+        )

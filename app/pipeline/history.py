@@ -1,0 +1,175 @@
+"""The history half of a batch: turn the engine's results into per-interval energy rows.
+
+Energy of one cycle at instant t, over the interval it covers, [t - SIMULATION_INTERVAL_S, t):
+- producers and loads: power_w x SIMULATION_INTERVAL_S (the reading holds for the interval);
+- batteries: flow_w x elapsed_s, the engine's own step (0 on a replay or a first cycle), so the
+  recorded Wh equal the change in stored level exactly;
+- EVs: flow_w x connected_s (the time at home the flow applied to; driving is not a home flow);
+- per home: the sums of its devices, and imported/exported from the energy balance
+  net = consumed + charged - discharged - produced (> 0 imported, < 0 exported), the same sign
+  as the contract's netGridFlow.
+Rows whose six figures are all 0 are not stored (a panel at night, an idle device).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.repositories.fleet import FleetRows
+from app.repositories.history import PRUNE_CHUNK, HistoryRepository, HistoryRows
+from app.services.history import local_day_start, zone
+from app.simulation.fleet import FleetResult
+
+logger = logging.getLogger("hems.history")
+
+FloatArray = np.ndarray[Any, np.dtype[np.float64]]
+
+#: How often the in-process (embedded) retention loop prunes, in seconds.
+RETENTION_EVERY_S = 3600
+
+
+@lru_cache(maxsize=1)
+def default_interval_s() -> int:
+    """SIMULATION_INTERVAL_S of this process (read once)."""
+    from app.config import get_settings
+
+    return get_settings().SIMULATION_INTERVAL_S
+
+
+def _split(energy_wh: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Signed storage energy -> (charged, discharged), both >= 0."""
+    return np.maximum(energy_wh, 0.0), np.maximum(-energy_wh, 0.0)
+
+
+def build_history_rows(
+    rows: FleetRows,
+    result: FleetResult,
+    user_ids: Sequence[uuid.UUID],
+    cycle_at: datetime,
+    interval_s: int,
+) -> HistoryRows:
+    """Per-device and per-home energy of the interval ending at `cycle_at` (Wh)."""
+    minute_start = (cycle_at - timedelta(seconds=interval_s)).astimezone(UTC)
+    epoch = int(minute_start.timestamp())
+    hour_start = datetime.fromtimestamp(epoch - epoch % 3600, UTC)
+    n = len(user_ids)
+    index = {uid: i for i, uid in enumerate(user_ids)}
+    day_of_user = [local_day_start(minute_start, zone(str(r[1]))) for r in rows.users]
+    hours = interval_s / 3600.0
+
+    subjects: list[uuid.UUID] = []
+    owners: list[int] = []
+    columns: list[list[FloatArray]] = [[] for _ in range(6)]
+    totals = np.zeros((4, n))
+
+    def add(
+        kind_rows: Sequence[Any], figures: tuple[FloatArray, ...], slots: tuple[int, ...]
+    ) -> None:
+        if not len(kind_rows):
+            return
+        owner = np.fromiter((index[r[1]] for r in kind_rows), dtype=np.int64, count=len(kind_rows))
+        subjects.extend(r[0] for r in kind_rows)
+        owners.extend(owner.tolist())
+        zero = np.zeros(len(kind_rows))
+        for col in range(6):
+            columns[col].append(zero)
+        for slot, values in zip(slots, figures, strict=True):
+            values = np.nan_to_num(values)
+            columns[slot][-1] = values
+            totals[slot] += np.bincount(owner, weights=values, minlength=n)
+
+    add(rows.solar, (result.solar.power_w * hours,), (0,))
+    add(rows.generators, (result.generators.power_w * hours,), (0,))
+    add(rows.air_conditioners, (result.air_conditioners.power_w * hours,), (1,))
+    add(rows.heaters, (result.heaters.power_w * hours,), (1,))
+    b, e = result.batteries, result.evs
+    add(rows.batteries, _split(b.flow_w * b.elapsed_s / 3600.0), (2, 3))
+    add(rows.evs, _split(e.flow_w * e.connected_s / 3600.0), (2, 3))
+
+    produced, consumed, charged, discharged = totals
+    net = consumed + charged - discharged - produced
+    device_cols = [np.concatenate(c) if c else np.zeros(0) for c in columns]
+    all_cols = [
+        np.concatenate([device_cols[0], produced]),
+        np.concatenate([device_cols[1], consumed]),
+        np.concatenate([device_cols[2], charged]),
+        np.concatenate([device_cols[3], discharged]),
+        np.concatenate([device_cols[4], np.maximum(net, 0.0)]),
+        np.concatenate([device_cols[5], np.maximum(-net, 0.0)]),
+    ]
+    all_subjects = [*subjects, *user_ids]
+    all_owners = [*owners, *range(n)]
+    keep = np.flatnonzero(np.any(np.vstack(all_cols) != 0.0, axis=0)).tolist()
+    return HistoryRows(
+        minute_start=minute_start,
+        hour_start=hour_start,
+        subject_id=[all_subjects[i] for i in keep],
+        user_id=[user_ids[all_owners[i]] for i in keep],
+        day_start=[day_of_user[all_owners[i]] for i in keep],
+        produced_wh=all_cols[0][keep].tolist(),
+        consumed_wh=all_cols[1][keep].tolist(),
+        charged_wh=all_cols[2][keep].tolist(),
+        discharged_wh=all_cols[3][keep].tolist(),
+        imported_wh=all_cols[4][keep].tolist(),
+        exported_wh=all_cols[5][keep].tolist(),
+    )
+
+
+async def write_history(
+    session: AsyncSession,
+    rows: FleetRows,
+    result: FleetResult,
+    user_ids: Sequence[uuid.UUID],
+    cycle_at: datetime,
+    interval_s: int | None = None,
+) -> int:
+    """Record the batch's interval in the batch's transaction (the caller commits); row count."""
+    history = build_history_rows(
+        rows, result, user_ids, cycle_at, interval_s or default_interval_s()
+    )
+    await HistoryRepository(session).record(history)
+    return len(history)
+
+
+async def prune_history(
+    sessionmaker: async_sessionmaker[AsyncSession], *, now: datetime, retention_days: int
+) -> int:
+    """Delete interval rows older than the retention period, chunk by chunk; rows deleted.
+
+    Hour and day rollups are kept for good.
+    """
+    before = now - timedelta(days=retention_days)
+    total = 0
+    while True:
+        async with sessionmaker() as session:
+            repo = HistoryRepository(session)
+            deleted = await repo.prune_minutes(before)
+            await session.commit()
+        total += deleted
+        if deleted < PRUNE_CHUNK:
+            return total
+
+
+async def retention_loop(
+    sessionmaker: async_sessionmaker[AsyncSession], retention_days: int
+) -> None:
+    """Embedded default: prune at start, then every RETENTION_EVERY_S (ARQ cron otherwise)."""
+    while True:
+        try:
+            deleted = await prune_history(
+                sessionmaker, now=datetime.now(UTC), retention_days=retention_days
+            )
+            if deleted:
+                logger.info("pruned energy history", extra={"rows": deleted})
+        except Exception:  # keep the loop alive; the next run retries
+            logger.exception("energy history pruning failed")
+        await asyncio.sleep(RETENTION_EVERY_S)

@@ -1,0 +1,226 @@
+"""Energy history: calendar buckets, validation and cursor pagination over the history tables.
+
+Buckets:
+- MINUTE, QUARTER_HOUR, HOUR: fixed UTC-aligned spans (every current UTC offset is a whole number
+  of quarter hours, so quarter hours are also local ones; hours are UTC hours).
+- DAY, MONTH: the user's local calendar (IANA timezone): a day runs from local midnight to the
+  next one, so it is 23 or 25 hours long when the clocks change.
+
+A page lists every bucket overlapping [from, to), oldest first, including buckets with no data
+(all zeros), at most `first` of them (capped at MAX_PAGE_SIZE); `after` continues after a cursor.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import BadUserInput
+from app.repositories.history import HistoryRepository, HistoryTable
+
+#: Hard cap on buckets per page (a day of minutes fits in two pages).
+MAX_PAGE_SIZE = 1000
+DEFAULT_PAGE_SIZE = 100
+#: Accepted range of `from`/`to` (keeps calendar arithmetic far from datetime's limits).
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+class Resolution(StrEnum):
+    MINUTE = "MINUTE"
+    QUARTER_HOUR = "QUARTER_HOUR"
+    HOUR = "HOUR"
+    DAY = "DAY"
+    MONTH = "MONTH"
+
+
+_FIXED_S = {Resolution.MINUTE: 60, Resolution.QUARTER_HOUR: 900, Resolution.HOUR: 3600}
+_SOURCE = {
+    Resolution.MINUTE: HistoryTable.MINUTE,
+    Resolution.QUARTER_HOUR: HistoryTable.MINUTE,
+    Resolution.HOUR: HistoryTable.HOUR,
+    Resolution.DAY: HistoryTable.DAY,
+    Resolution.MONTH: HistoryTable.DAY,
+}
+
+
+@lru_cache(maxsize=1024)
+def zone(name: str) -> ZoneInfo:
+    """The IANA zone `name`; an unknown name falls back to UTC rather than failing a cycle."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def local_midnight(day: date, tz: ZoneInfo) -> datetime:
+    """First instant (UTC) of local calendar day `day`; after a midnight DST gap, the transition."""
+    return datetime(day.year, day.month, day.day, tzinfo=tz).astimezone(UTC)
+
+
+def local_day_start(instant: datetime, tz: ZoneInfo) -> datetime:
+    """Start (UTC) of the local calendar day containing `instant`."""
+    return local_midnight(instant.astimezone(tz).date(), tz)
+
+
+def bucket_floor(instant: datetime, resolution: Resolution, tz: ZoneInfo) -> datetime:
+    """Start (UTC) of the bucket containing `instant`."""
+    span = _FIXED_S.get(resolution)
+    if span is not None:
+        epoch = int(instant.timestamp() // span) * span
+        return datetime.fromtimestamp(epoch, UTC)
+    local = instant.astimezone(tz).date()
+    if resolution is Resolution.MONTH:
+        local = local.replace(day=1)
+    return local_midnight(local, tz)
+
+
+def bucket_end(start: datetime, resolution: Resolution, tz: ZoneInfo) -> datetime:
+    """End (UTC, exclusive) of the bucket starting at `start`: the next bucket's start."""
+    span = _FIXED_S.get(resolution)
+    if span is not None:
+        return start + timedelta(seconds=span)
+    local = start.astimezone(tz).date()
+    if resolution is Resolution.DAY:
+        return local_midnight(local + timedelta(days=1), tz)
+    year, month = (local.year + 1, 1) if local.month == 12 else (local.year, local.month + 1)
+    return local_midnight(date(year, month, 1), tz)
+
+
+@dataclass
+class Bucket:
+    """Energy in one bucket (Wh, >= 0); net_grid_wh > 0 means imported from the grid."""
+
+    start: datetime
+    end: datetime
+    produced_wh: float = 0.0
+    consumed_wh: float = 0.0
+    charged_wh: float = 0.0
+    discharged_wh: float = 0.0
+    imported_wh: float = 0.0
+    exported_wh: float = 0.0
+
+    @property
+    def net_grid_wh(self) -> float:
+        return self.imported_wh - self.exported_wh
+
+    def add(self, row: Any) -> None:
+        self.produced_wh += row.produced_wh
+        self.consumed_wh += row.consumed_wh
+        self.charged_wh += row.charged_wh
+        self.discharged_wh += row.discharged_wh
+        self.imported_wh += row.imported_wh
+        self.exported_wh += row.exported_wh
+
+
+@dataclass
+class Page:
+    buckets: list[Bucket] = field(default_factory=list)
+    has_next_page: bool = False
+
+
+def encode_cursor(start: datetime) -> str:
+    """Opaque cursor of the bucket starting at `start`."""
+    return base64.urlsafe_b64encode(f"b:{int(start.timestamp())}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> datetime:
+    try:
+        text = base64.urlsafe_b64decode(cursor.encode()).decode()
+        prefix, _, epoch = text.partition(":")
+        if prefix != "b":
+            raise ValueError(cursor)
+        instant = datetime.fromtimestamp(int(epoch), UTC)
+    except (ValueError, binascii.Error, UnicodeDecodeError, OverflowError, OSError):
+        raise BadUserInput("after", "is not a cursor returned by this connection") from None
+    if not EARLIEST <= instant < LATEST:
+        raise BadUserInput("after", "is not a cursor returned by this connection")
+    return instant
+
+
+def _aware(name: str, value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise BadUserInput(name, "must include a timezone offset (ISO 8601, e.g. ...Z)")
+    value = value.astimezone(UTC)
+    if not EARLIEST <= value <= LATEST:
+        raise BadUserInput(name, "must be between 1970-01-01 and 2200-01-01")
+    return value
+
+
+def validate_range(
+    start: datetime, end: datetime, first: int | None
+) -> tuple[datetime, datetime, int]:
+    """Checked (from, to, first); BAD_USER_INPUT names the argument at fault."""
+    start, end = _aware("from", start), _aware("to", end)
+    if end <= start:
+        raise BadUserInput("to", "must be after from")
+    size = DEFAULT_PAGE_SIZE if first is None else first
+    if not 1 <= size <= MAX_PAGE_SIZE:
+        raise BadUserInput("first", f"must be between 1 and {MAX_PAGE_SIZE}")
+    return start, end, size
+
+
+def plan_page(
+    resolution: Resolution,
+    tz: ZoneInfo,
+    start: datetime,
+    end: datetime,
+    first: int,
+    after: datetime | None,
+) -> Page:
+    """The empty buckets of one page (no I/O)."""
+    cursor = bucket_floor(start, resolution, tz)
+    if after is not None:
+        cursor = max(cursor, bucket_end(bucket_floor(after, resolution, tz), resolution, tz))
+    page = Page()
+    while cursor < end and len(page.buckets) <= first:
+        stop = bucket_end(cursor, resolution, tz)
+        page.buckets.append(Bucket(start=cursor, end=stop))
+        cursor = stop
+    if len(page.buckets) > first:
+        page.buckets.pop()
+        page.has_next_page = True
+    return page
+
+
+def fill(page: Page, rows: Sequence[Any], resolution: Resolution, tz: ZoneInfo) -> None:
+    """Add stored rows into the page's buckets (rows outside them are ignored)."""
+    by_start = {b.start: b for b in page.buckets}
+    for row in rows:
+        bucket = by_start.get(bucket_floor(row.bucket_start, resolution, tz))
+        if bucket is not None:
+            bucket.add(row)
+
+
+async def history_page(
+    session: AsyncSession,
+    subject_id: uuid.UUID,
+    timezone: str,
+    resolution: Resolution,
+    start: datetime,
+    end: datetime,
+    first: int | None,
+    after: str | None,
+) -> Page:
+    """One page of `subject_id`'s history (a user's home totals or one device)."""
+    start, end, size = validate_range(start, end, first)
+    tz = zone(timezone)
+    page = plan_page(
+        resolution, tz, start, end, size, decode_cursor(after) if after is not None else None
+    )
+    if page.buckets:
+        rows = await HistoryRepository(session).rows(
+            _SOURCE[resolution], subject_id, page.buckets[0].start, page.buckets[-1].end
+        )
+        fill(page, rows, resolution, tz)
+    return page

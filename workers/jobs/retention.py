@@ -1,0 +1,20 @@
+"""Energy history retention as an ARQ cron job (the embedded default runs the same pruning)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from app.pipeline.history import prune_history
+from workers.context import WorkerContext
+
+logger = logging.getLogger("hems.worker")
+
+
+async def prune_energy_history(ctx: WorkerContext) -> dict[str, Any]:
+    """Delete per-interval history older than HISTORY_MINUTE_RETENTION_DAYS (rollups are kept)."""
+    days = ctx["settings"].HISTORY_MINUTE_RETENTION_DAYS
+    deleted = await prune_history(ctx["sessionmaker"], now=datetime.now(UTC), retention_days=days)
+    logger.info("pruned energy history", extra={"rows": deleted, "retention_days": days})
+    return {"deleted": deleted}
