@@ -10,6 +10,7 @@ from arq.cron import CronJob
 
 from app.config import Settings, get_settings
 from workers.context import shutdown, startup
+from workers.hooks import on_job_end, on_job_start, start_observability
 from workers.jobs.retention import prune_energy_history
 from workers.jobs.simulate import run_energy_simulation, simulate_user_batch
 
@@ -31,6 +32,7 @@ def build_worker_settings(settings: Settings) -> dict[str, Any]:
 
     async def on_startup(ctx: dict[str, Any]) -> None:
         ctx["settings"] = settings
+        start_observability(settings)
         await startup(ctx)  # type: ignore[arg-type]
 
     async def on_shutdown(ctx: dict[str, Any]) -> None:
@@ -59,6 +61,8 @@ def build_worker_settings(settings: Settings) -> dict[str, Any]:
         ],
         "on_startup": on_startup,
         "on_shutdown": on_shutdown,
+        "on_job_start": on_job_start,
+        "on_job_end": on_job_end,
         "redis_settings": RedisSettings.from_dsn(settings.REDIS_URL or "redis://localhost:6379"),
         "job_timeout": job_timeout,
         "max_tries": 5,
@@ -77,6 +81,8 @@ class WorkerSettings:
     cron_jobs: list[CronJob] = _kw["cron_jobs"]
     on_startup = _kw["on_startup"]
     on_shutdown = _kw["on_shutdown"]
+    on_job_start = _kw["on_job_start"]
+    on_job_end = _kw["on_job_end"]
     redis_settings = _kw["redis_settings"]
     job_timeout = _kw["job_timeout"]
     max_tries = _kw["max_tries"]

@@ -41,6 +41,16 @@ def make_api(
 
 
 @pytest.fixture
+async def arq_pool(redis_url: str, redis: Any) -> AsyncIterator[Any]:
+    from arq import create_pool
+    from arq.connections import RedisSettings
+
+    pool = await create_pool(RedisSettings.from_dsn(redis_url))
+    yield pool
+    await pool.aclose()
+
+
+@pytest.fixture
 def json_logs() -> Iterator[io.StringIO]:
     """Everything logged (DEBUG and up) while the test runs, as the JSON lines ops would see."""
     out = io.StringIO()
