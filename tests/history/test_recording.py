@@ -16,7 +16,14 @@ from tests.fixtures.factories import create_device, create_home
 
 # Monday 2026-01-12 20:00 UTC = 12:00 in San Francisco: sun up, batteries charging.
 NOON = datetime(2026, 1, 12, 20, 0, tzinfo=UTC)
-COLUMNS = ("produced_wh", "consumed_wh", "charged_wh", "discharged_wh", "imported_wh", "exported_wh")
+COLUMNS = (
+    "produced_wh",
+    "consumed_wh",
+    "charged_wh",
+    "discharged_wh",
+    "imported_wh",
+    "exported_wh",
+)
 
 
 @pytest.fixture
@@ -48,7 +55,9 @@ class TestRecord:
         minute = await rows(sessionmaker, "energy_minute")
         last = NOON + timedelta(minutes=1)  # the third cycle covers [12:01, 12:02)
         home = minute[(user.id, last)]
-        device_rows = [v for (subject, start), v in minute.items() if start == last and subject != user.id]
+        device_rows = [
+            v for (subject, start), v in minute.items() if start == last and subject != user.id
+        ]
         assert all(v[0] == user.id for v in device_rows)
         for i in range(1, 5):
             assert home[i] == pytest.approx(sum(v[i] for v in device_rows))
@@ -82,19 +91,21 @@ class TestRecord:
             row = await db_session.get(models.Battery, battery.id, populate_existing=True)
             levels.append(row.current_level_wh)
         minute = await rows(sessionmaker, "energy_minute")
-        stored = sum(
-            v[3] - v[4] for (subject, _), v in minute.items() if subject == battery.id
-        )
+        stored = sum(v[3] - v[4] for (subject, _), v in minute.items() if subject == battery.id)
         assert stored == pytest.approx(levels[-1] - levels[0])
 
     async def test_rerunning_cycles_changes_no_row(self, db_session, sessionmaker, live):
         await create_home(db_session)
         await db_session.commit()
         await cycles(sessionmaker, live, NOON, 3)
-        before = {t: await rows(sessionmaker, t) for t in ("energy_minute", "energy_hour", "energy_day")}
+        before = {
+            t: await rows(sessionmaker, t) for t in ("energy_minute", "energy_hour", "energy_day")
+        }
         await cycles(sessionmaker, live, NOON, 3)  # every instant again, oldest first
         await run_cycle(sessionmaker, live, NOON + timedelta(minutes=1), batch_users=10)
-        after = {t: await rows(sessionmaker, t) for t in ("energy_minute", "energy_hour", "energy_day")}
+        after = {
+            t: await rows(sessionmaker, t) for t in ("energy_minute", "energy_hour", "energy_day")
+        }
         assert after == before
         assert before["energy_minute"]
 

@@ -1,0 +1,266 @@
+"""Subscriptions over real websockets to real API processes (uvicorn) sharing PostgreSQL+Redis.
+
+Cycles run through the worker's batch job (`simulate_user_batch`), which publishes the batch's
+users on Redis; each API process fans the notice out to its own subscribers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from app import models
+from app.auth.jwt import issue_token
+from app.live.backends import RedisBackend
+from app.live.store import LiveStore
+from app.pipeline.cycle import cycle_instant
+from tests.fixtures.app import make_settings
+from tests.fixtures.factories import create_device, create_home
+from tests.subscriptions.client import GRAPHQL_WS, Closed, gql_socket
+from workers.jobs.simulate import simulate_user_batch
+
+pytestmark = pytest.mark.slow
+
+STATS = "subscription { energyStats { currentProduction netGridFlow timestamp } }"
+READINGS = (
+    "subscription($ids: [ID!]) { deviceReadings(ids: $ids) "
+    "{ deviceId reading { powerW timestamp storage { flowW } } } }"
+)
+
+
+def token_for(user: models.User, lifetime_s: int = 3600) -> str:
+    token, _ = issue_token(
+        user.id, user.username, secret=os.environ["JWT_SECRET"], lifetime_s=lifetime_s
+    )
+    return token
+
+
+@pytest.fixture
+def ctx(database_url, redis_url, sessionmaker, redis):
+    settings = make_settings(DATABASE_URL=database_url, REDIS_URL=redis_url)
+    return {
+        "settings": settings,
+        "sessionmaker": sessionmaker,
+        "live": LiveStore(RedisBackend(redis), ttl_s=settings.live_ttl_s),
+        "redis": redis,
+    }
+
+
+@pytest.fixture
+def first_cycle() -> datetime:
+    return cycle_instant(datetime.now(UTC), 60)
+
+
+async def run_batch(ctx, users, at: datetime) -> None:
+    await simulate_user_batch(ctx, [str(u.id) for u in users], int(at.timestamp()))
+
+
+async def home(db_session):
+    user, devices = await create_home(db_session)
+    await db_session.commit()
+    return user, devices
+
+
+async def assert_silent(sock, seconds: float = 0.7) -> None:
+    with pytest.raises(TimeoutError):
+        await sock.recv(wait_s=seconds)
+
+
+class TestEnergyStats:
+    async def test_first_message_at_once_then_one_per_cycle(
+        self, api_processes, db_session, ctx, first_cycle
+    ):
+        user, _ = await home(db_session)
+        await run_batch(ctx, [user], first_cycle)
+        async with gql_socket(api_processes[0].ws_url) as sock:
+            assert (await sock.init(token_for(user)))["type"] == "connection_ack"
+            await sock.subscribe(STATS)
+            first = (await sock.next(wait_s=3))["data"]["energyStats"]
+            assert first["timestamp"] == first_cycle.isoformat()
+            for n in (1, 2):
+                at = first_cycle + timedelta(minutes=n)
+                await run_batch(ctx, [user], at)
+                figures = (await sock.next())["data"]["energyStats"]
+                assert figures["timestamp"] == at.isoformat()
+                await assert_silent(sock)
+
+    async def test_before_any_cycle_the_first_message_is_zeros(self, api_processes, db_session):
+        user, _ = await home(db_session)
+        async with gql_socket(api_processes[0].ws_url) as sock:
+            await sock.init(token_for(user))
+            await sock.subscribe(STATS)
+            assert (await sock.next(wait_s=3))["data"]["energyStats"] == {
+                "currentProduction": 0.0,
+                "netGridFlow": 0.0,
+                "timestamp": None,
+            }
+
+    async def test_the_old_graphql_ws_protocol_works_too(
+        self, api_processes, db_session, ctx, first_cycle
+    ):
+        user, _ = await home(db_session)
+        async with gql_socket(api_processes[1].ws_url, GRAPHQL_WS) as sock:
+            assert (await sock.init(token_for(user)))["type"] == "connection_ack"
+            await sock.subscribe(STATS)
+            await sock.next(wait_s=3)
+            await run_batch(ctx, [user], first_cycle)
+            figures = (await sock.next())["data"]["energyStats"]
+            assert figures["timestamp"] == first_cycle.isoformat()
+
+
+class TestAuthentication:
+    @pytest.mark.parametrize("token", [None, "not-a-token"])
+    async def test_a_missing_or_bad_token_is_refused_with_4403(self, api_processes, token):
+        async with gql_socket(api_processes[0].ws_url) as sock:
+            with pytest.raises(Closed) as closed:
+                await sock.init(token)
+            assert closed.value.code == 4403
+
+    async def test_graphql_ws_answers_connection_error(self, api_processes):
+        async with gql_socket(api_processes[0].ws_url, GRAPHQL_WS) as sock:
+            message = await sock.init("not-a-token")
+            assert message["type"] == "connection_error"
+            assert message["payload"]["code"] == "UNAUTHENTICATED"
+
+    async def test_subscribing_without_connection_init_is_refused(self, api_processes):
+        async with gql_socket(api_processes[0].ws_url) as sock:
+            await sock.subscribe(STATS)
+            with pytest.raises(Closed) as closed:
+                await sock.recv()
+            assert closed.value.code == 4401
+
+    async def test_token_expiry_ends_the_stream(self, api_processes, db_session):
+        user, _ = await home(db_session)
+        async with gql_socket(api_processes[0].ws_url) as sock:
+            await sock.init(token_for(user, lifetime_s=2))
+            op = await sock.subscribe(STATS)
+            await sock.next(wait_s=3)
+            message = await sock.recv(wait_s=6)
+            assert message["id"] == op
+            errors = message["payload"]["errors"]
+            assert errors[0]["extensions"]["code"] == "UNAUTHENTICATED"
+            assert (await sock.recv())["type"] == "complete"
+
+
+class TestIsolationAndFanOut:
+    async def test_a_user_never_receives_another_users_figures(
+        self, api_processes, db_session, ctx, first_cycle
+    ):
+        alice, _ = await home(db_session)
+        bob, _ = await create_home(db_session)
+        await create_device(db_session, models.DeviceKind.SOLAR_PANEL, bob)
+        await db_session.commit()
+        async with (
+            gql_socket(api_processes[0].ws_url) as a,
+            gql_socket(api_processes[0].ws_url) as b,
+        ):
+            await a.init(token_for(alice))
+            await b.init(token_for(bob))
+            await a.subscribe(STATS)
+            await b.subscribe(STATS)
+            await a.next(wait_s=3)
+            await b.next(wait_s=3)
+            await run_batch(ctx, [alice], first_cycle)
+            mine = (await a.next())["data"]["energyStats"]
+            await assert_silent(b)
+            await run_batch(ctx, [bob], first_cycle)
+            theirs = (await b.next())["data"]["energyStats"]
+            await assert_silent(a)
+            alice_stats = await ctx["live"].energy_stats(alice.id)
+            bob_stats = await ctx["live"].energy_stats(bob.id)
+            assert mine["currentProduction"] == alice_stats.current_production
+            assert theirs["currentProduction"] == bob_stats.current_production
+            assert mine["currentProduction"] != theirs["currentProduction"]
+
+    async def test_two_api_processes_both_deliver(
+        self, api_processes, db_session, ctx, first_cycle
+    ):
+        user, _ = await home(db_session)
+        async with (
+            gql_socket(api_processes[0].ws_url) as one,
+            gql_socket(api_processes[1].ws_url) as two,
+        ):
+            for sock in (one, two):
+                await sock.init(token_for(user))
+                await sock.subscribe(STATS)
+                await sock.next(wait_s=3)
+            await run_batch(ctx, [user], first_cycle)
+            got = await asyncio.gather(one.next(), two.next())
+            assert {g["data"]["energyStats"]["timestamp"] for g in got} == {first_cycle.isoformat()}
+
+
+class TestDeviceReadings:
+    async def test_all_devices_when_ids_are_omitted_then_one_message_per_cycle(
+        self, api_processes, db_session, ctx, first_cycle
+    ):
+        user, devices = await home(db_session)
+        async with gql_socket(api_processes[0].ws_url) as sock:
+            await sock.init(token_for(user))
+            await sock.subscribe(READINGS)
+            first = (await sock.next(wait_s=3))["data"]["deviceReadings"]
+            assert {r["deviceId"] for r in first} == {str(d.id) for d in devices}
+            assert all(r["reading"] is None for r in first)
+            await run_batch(ctx, [user], first_cycle)
+            update = (await sock.next())["data"]["deviceReadings"]
+            assert {r["reading"]["timestamp"] for r in update} == {first_cycle.isoformat()}
+            await assert_silent(sock)
+
+    async def test_only_the_named_devices(self, api_processes, db_session, ctx, first_cycle):
+        user, devices = await home(db_session)
+        battery = next(d for d in devices if d.kind == models.DeviceKind.BATTERY)
+        await run_batch(ctx, [user], first_cycle)
+        async with gql_socket(api_processes[0].ws_url) as sock:
+            await sock.init(token_for(user))
+            await sock.subscribe(READINGS, {"ids": [str(battery.id)]})
+            (reading,) = (await sock.next(wait_s=3))["data"]["deviceReadings"]
+            assert reading["deviceId"] == str(battery.id)
+            assert reading["reading"]["storage"] is not None
+
+    async def test_another_users_device_is_not_found(self, api_processes, db_session):
+        alice, _ = await home(db_session)
+        _, bobs = await home(db_session)
+        async with gql_socket(api_processes[0].ws_url) as sock:
+            await sock.init(token_for(alice))
+            await sock.subscribe(READINGS, {"ids": [str(bobs[0].id)]})
+            message = await sock.recv()
+            errors = (
+                message["payload"]["errors"]
+                if "errors" in message["payload"]
+                else message["payload"]
+            )
+            assert errors[0]["extensions"]["code"] == "NOT_FOUND"
+
+
+class TestLimits:
+    async def test_connections_per_user_are_bounded(self, api_processes, db_session):
+        user, _ = await home(db_session)
+        token = token_for(user)
+        async with (
+            gql_socket(api_processes[0].ws_url) as s1,
+            gql_socket(api_processes[0].ws_url) as s2,
+            gql_socket(api_processes[0].ws_url) as s3,
+            gql_socket(api_processes[0].ws_url) as s4,
+        ):
+            for sock in (s1, s2, s3):
+                assert (await sock.init(token))["type"] == "connection_ack"
+            with pytest.raises(Closed) as closed:
+                await s4.init(token)
+            assert closed.value.code == 4403
+        # Closed connections are released.
+        async with gql_socket(api_processes[0].ws_url) as again:
+            assert (await again.init(token))["type"] == "connection_ack"
+
+    async def test_subscriptions_per_connection_are_bounded(self, api_processes, db_session):
+        user, _ = await home(db_session)
+        async with gql_socket(api_processes[0].ws_url) as sock:
+            await sock.init(token_for(user))
+            for _ in range(10):
+                await sock.subscribe(STATS)
+                await sock.next(wait_s=3)
+            await sock.subscribe(STATS)
+            message = await sock.recv()
+            assert message["type"] == "error"
+            assert "limit" in message["payload"][0]["message"]
