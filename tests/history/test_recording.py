@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select
 
 from app import models
 from app.live.backends import RedisBackend
@@ -24,6 +24,7 @@ COLUMNS = (
     "imported_wh",
     "exported_wh",
 )
+TABLES = ("energy_minute", "energy_hour", "energy_day")
 
 
 @pytest.fixture
@@ -32,9 +33,11 @@ def live(redis):
 
 
 async def rows(sessionmaker, table):
+    """{(subject_id, bucket_start): (user_id, *energies)} of a history table (typed values)."""
+    t = models.Base.metadata.tables[table]
     async with sessionmaker() as s:
         result = await s.execute(
-            text(f"SELECT subject_id, bucket_start, user_id, {', '.join(COLUMNS)} FROM {table}")
+            select(t.c.subject_id, t.c.bucket_start, t.c.user_id, *(t.c[c] for c in COLUMNS))
         )
         return {(r[0], r[1]): tuple(r[2:]) for r in result.all()}
 
