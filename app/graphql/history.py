@@ -24,9 +24,7 @@ First = Annotated[
         f"(default {history.DEFAULT_PAGE_SIZE})."
     ),
 ]
-After = Annotated[
-    str | None, strawberry.argument(description="endCursor of the previous page.")
-]
+After = Annotated[str | None, strawberry.argument(description="endCursor of the previous page.")]
 
 
 async def resolve_history(
