@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import strawberry
@@ -16,12 +17,16 @@ from strawberry.extensions import (
 from strawberry.types import ExecutionContext
 
 from app.api.metrics import GraphQLMetrics
+from app.errors import AppError, ServiceUnavailable
 from app.graphql.errors import ErrorCodes, classify, log_unexpected
 from app.graphql.mutations import Mutation
 from app.graphql.queries import Query
 from app.graphql.subscriptions import Subscription
 from app.graphql.types.device import CONCRETE_TYPES
+from app.pipeline.batch import is_transient
 from app.security.cost import CostLimit
+
+logger = logging.getLogger("hems.graphql")
 
 MAX_DEPTH = 10
 MAX_ALIASES = 30
@@ -32,6 +37,17 @@ class HemsSchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
+        # A database or Redis that does not answer is an outage, not a bug: the client gets
+        # SERVICE_UNAVAILABLE (retry later) instead of a masked internal error.
+        for error in errors:
+            original = error.original_error
+            if (
+                original is not None
+                and not isinstance(original, AppError)
+                and is_transient(original)
+            ):
+                logger.warning("backing service unavailable", exc_info=original)
+                error.original_error = ServiceUnavailable("service unavailable, retry shortly")
         # Expected errors (bad input, not found, auth) are the client's business, not log noise.
         log_unexpected(errors)
         # With ParserCache, a syntax error (or the token limit) skips the extensions' operation
