@@ -6,12 +6,15 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.requests import HTTPConnection
-from strawberry.fastapi import GraphQLRouter
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
 
 from app.api.health import router as health_router
 from app.api.metrics import router as metrics_router
@@ -34,8 +37,40 @@ from app.state import AppState
 logger = logging.getLogger("hems.api")
 
 
-class HemsGraphQLRouter(SubscriptionAuth, GraphQLRouter[Any, None]):
-    """GraphQL over HTTP and websockets; websockets authenticate in connection_init."""
+#: Where a request's lazily opened database session waits for its context (ASGI scope key).
+_DB_SCOPE_KEY = "hems.db"
+
+
+class HemsGraphQL(SubscriptionAuth, GraphQL[Context, None]):
+    """GraphQL over HTTP and websockets; websockets authenticate in connection_init.
+
+    Strawberry's plain ASGI app, routed directly rather than through `GraphQLRouter`: the
+    router resolves FastAPI dependencies on every request, which cost more than executing a
+    small query (see docs/performance.md). The per-request database session (lazy: opened only
+    by resolvers that need it) is closed once the response or websocket is done.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        hems: AppState = scope["app"].state.hems
+        db = Db(hems.sessionmaker)
+        scope[_DB_SCOPE_KEY] = db
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await db.close()
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
+        hems: AppState = request.app.state.hems
+        return Context(
+            settings=hems.settings,
+            db=request.scope[_DB_SCOPE_KEY],
+            live=hems.live,
+            verifier=hems.verifier,
+            authorization=request.headers.get("authorization"),
+            client_host=request.client.host if request.client else None,
+        )
 
 
 def start_embedded_retention(state: AppState) -> None:
@@ -101,36 +136,17 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
     if state is not None:
         app.state.hems = state
 
-    # HTTPConnection, not Request: the same dependencies build websocket (subscription) contexts.
-    async def get_db(request: HTTPConnection) -> AsyncIterator[Db]:
-        db = Db(request.app.state.hems.sessionmaker)
-        try:
-            yield db
-        finally:
-            await db.close()
-
-    async def get_context(request: HTTPConnection, db: Db = Depends(get_db)) -> Context:
-        hems: AppState = request.app.state.hems
-        return Context(
-            settings=hems.settings,
-            db=db,
-            live=hems.live,
-            verifier=hems.verifier,
-            authorization=request.headers.get("authorization"),
-            client_host=request.client.host if request.client else None,
-        )
-
     schema = build_schema(introspection=settings.introspection_enabled)
-    graphql_app = HemsGraphQLRouter(
+    graphql_app = HemsGraphQL(
         schema,
-        context_getter=get_context,
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
         max_subscriptions_per_connection=settings.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
         keep_alive=True,
         keep_alive_interval=settings.WS_KEEPALIVE_S,
     )
     graphql_app.max_connections_per_user = settings.WS_MAX_CONNECTIONS_PER_USER
-    app.include_router(graphql_app, prefix="/graphql")
+    app.router.routes.append(Route("/graphql", graphql_app, methods=["GET", "POST"]))
+    app.router.routes.append(WebSocketRoute("/graphql", graphql_app))
     app.include_router(health_router)
     app.include_router(ready_router)
     app.include_router(metrics_router)

@@ -25,6 +25,8 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+import psutil
+
 from app.auth.jwt import issue_token
 from app.db import create_engine, create_sessionmaker
 from app.live.backends import RedisBackend
@@ -56,6 +58,12 @@ DEVICES = (
     "query { devices { id name kind createdAt live { powerW status timestamp "
     "storage { capacityWh currentLevelWh flowW } } } }"
 )
+
+
+def _cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far."""
+    times = psutil.Process(pid).cpu_times()
+    return float(times.user + times.system)
 
 
 def _figures(out: Outcome) -> dict[str, float]:
@@ -127,10 +135,14 @@ async def run(args: argparse.Namespace, srv: Servers) -> dict[str, Any]:
         await closed_loop(base_port, base_stats, concurrency=c, seconds=min(2.0, s), check=ok_plain)
         await closed_loop(api_port, gql_devices, concurrency=2, seconds=0.5, check=ok_graphql)
 
+        cpu0 = _cpu(api.pid)
         gql = await closed_loop(api_port, gql_stats, concurrency=c, seconds=s, check=ok_graphql)
+        cpu1 = _cpu(base.pid)
         baseline = await closed_loop(
             base_port, base_stats, concurrency=c, seconds=s, check=ok_plain
         )
+        api_cpu_ms = (_cpu(api.pid) - cpu0) * 1000.0 / max(len(gql.latencies_ms), 1)
+        base_cpu_ms = (_cpu(base.pid) - cpu1) * 1000.0 / max(len(baseline.latencies_ms), 1)
         rps = len(gql.latencies_ms) / gql.elapsed_s
         baseline_rps = len(baseline.latencies_ms) / baseline.elapsed_s
         log(f"closed loop: graphql {rps:.0f} rps, baseline {baseline_rps:.0f} rps")
@@ -157,6 +169,8 @@ async def run(args: argparse.Namespace, srv: Servers) -> dict[str, Any]:
         "rps": round(rps),
         "baseline_rps": round(baseline_rps),
         "ratio": round(rps / baseline_rps, 3),
+        "cpu_ms_per_request": round(api_cpu_ms, 3),
+        "baseline_cpu_ms_per_request": round(base_cpu_ms, 3),
         "closed_p50_ms": round(percentile(gql.latencies_ms, 50), 2),
         "closed_p99_ms": round(percentile(gql.latencies_ms, 99), 2),
         "rate": args.rate,
