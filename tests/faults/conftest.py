@@ -294,35 +294,6 @@ async def check_ledger(engine: AsyncEngine) -> dict[str, int]:
     return counts
 
 
-class Supervised:
-    """Keeps one `hems` process running, restarting it whenever it exits (like systemd or a
-    container runtime's restart policy would)."""
-
-    def __init__(self, spawn: Callable[..., Process], args: list[str], env: dict[str, str]) -> None:
-        self.spawn, self.args, self.env = spawn, args, env
-        self.processes = [spawn(args, env, "supervised")]
-        self._task = asyncio.create_task(self._watch())
-
-    @property
-    def restarts(self) -> int:
-        return len(self.processes) - 1
-
-    async def _watch(self) -> None:
-        while True:
-            await asyncio.sleep(0.2)
-            if self.processes[-1].proc.poll() is not None:
-                self.processes.append(self.spawn(self.args, self.env, "supervised"))
-
-    async def stop(self) -> None:
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        self.processes[-1].stop()
-
-    def records(self) -> list[dict[str, Any]]:
-        return [r for p in self.processes for r in p.records()]
-
-
 class WorkerLoop:
     """An ARQ worker in this process (no start-up import cost), restarted whenever it stops with
     an error, as a supervisor restarts a `hems worker` process."""
