@@ -81,9 +81,7 @@ async def login_user(
         return await _check_credentials(session, settings, username=username, password=password)
     await bound.limiter.check(username, bound.address)
     try:
-        result = await _check_credentials(
-            session, settings, username=username, password=password
-        )
+        result = await _check_credentials(session, settings, username=username, password=password)
     except Unauthenticated:
         await bound.limiter.failed(username, bound.address)
         raise
