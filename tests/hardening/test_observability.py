@@ -182,3 +182,15 @@ class TestReadiness:
         assert response.json()["database"] == "outdated"
         assert (await api.client.get("/healthz")).status_code == 200
         assert (await api.client.get("/livez")).status_code == 200
+
+
+class TestEmbedded:
+    async def test_metrics_and_readiness_without_redis(self, api_sqlite):
+        assert (await api_sqlite.client.get("/readyz")).json() == {
+            "status": "ready",
+            "database": "ok",
+            "live_store": "ok",
+        }
+        await api_sqlite.gql("query Ping { __typename }")
+        values = await scrape(api_sqlite)
+        assert values[("hems_graphql_requests_total", (("operation", "Ping"), ("outcome", "ok")))]
