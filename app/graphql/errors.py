@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
+from graphql import BREAK, ArgumentNode, DocumentNode, Node, ObjectFieldNode, Visitor, visit
 from graphql.error import GraphQLError
 from strawberry.extensions import MaskErrors
 
@@ -59,6 +61,35 @@ def with_code(error: GraphQLError, code: str, message: str | None = None) -> Gra
     )
 
 
+class _FieldOfValue(Visitor):
+    """Finds the argument or input field whose value holds the node at `start`."""
+
+    def __init__(self, kind: str, start: int) -> None:
+        super().__init__()
+        self.kind = kind
+        self.start = start
+        self.name: str | None = None
+
+    def enter(self, node: Node, key: Any, parent: Any, path: Any, ancestors: Any) -> Any:
+        if node.kind == self.kind and node.loc is not None and node.loc.start == self.start:
+            for ancestor in reversed([*ancestors, parent]):
+                if isinstance(ancestor, ArgumentNode | ObjectFieldNode):
+                    self.name = ancestor.name.value
+                    break
+            return BREAK
+        return None
+
+
+def field_of(document: DocumentNode | None, error: GraphQLError) -> str | None:
+    """The argument or input field a literal-value error is about (graphql-core omits it)."""
+    if document is None or not error.nodes or error.nodes[0].loc is None:
+        return None
+    node = error.nodes[0]
+    finder = _FieldOfValue(node.kind, node.loc.start)  # type: ignore[union-attr]
+    visit(document, finder)
+    return finder.name
+
+
 class ErrorCodes(MaskErrors):
     """MaskErrors that keeps expected errors (with their code) and hides the rest."""
 
@@ -66,11 +97,19 @@ class ErrorCodes(MaskErrors):
         super().__init__(error_message=INTERNAL_MESSAGE)
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        context = getattr(self, "execution_context", None)
+        document = getattr(context, "graphql_document", None)
         out: list[GraphQLError] = []
         for error in errors:
             code = classify(error)
             if code is None:
                 out.append(with_code(error, "INTERNAL_SERVER_ERROR", INTERNAL_MESSAGE))
+            elif code == "BAD_USER_INPUT" and error.path is None:
+                # API.md: bad input gets a message naming the field; a bad literal
+                # (`devices(kind: NOPE)`) is reported by graphql-core without it.
+                field = field_of(document, error)
+                message = f"{field}: {error.message}" if field else None
+                out.append(with_code(error, code, message))
             else:
                 out.append(with_code(error, code))
         return out

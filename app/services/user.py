@@ -93,7 +93,8 @@ async def _check_credentials(
     session: AsyncSession, settings: Settings, *, username: str, password: str
 ) -> AuthResult:
     """Check credentials; unknown users cost the same argon2 time as wrong passwords."""
-    if len(username) > 64 or len(password) > validation.PASSWORD_MAX:
+    # A name registration would refuse (too long, NUL...) cannot exist: fail without a query.
+    if not validation.USERNAME_RE.match(username) or len(password) > validation.PASSWORD_MAX:
         raise Unauthenticated(LOGIN_FAILED)
     user = await UserRepository(session).get_by_username(username)
     ok = await passwords.verify_password(password, user.password_hash if user else None)

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from app.errors import BadUserInput
 
 NAME_MAX = 100
-USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{3,64}$")
+# \Z, not $: "$" also matches before a trailing newline, so "alice\n" would pass.
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{3,64}\Z")
 PASSWORD_MIN = 8
 #: argon2 cost grows with input; cap it so a login cannot be made arbitrarily expensive.
 PASSWORD_MAX = 256
@@ -21,6 +22,8 @@ def name(field: str, value: str) -> str:
         raise BadUserInput(field, "must not be empty")
     if len(cleaned) > NAME_MAX:
         raise BadUserInput(field, f"must be at most {NAME_MAX} characters")
+    if "\x00" in cleaned:  # PostgreSQL text cannot hold NUL; refuse it on every backend
+        raise BadUserInput(field, "must not contain NUL characters")
     return cleaned
 
 
