@@ -57,7 +57,9 @@ def share_by_limit(
     """
     total = np.bincount(user, weights=limit_w, minlength=n_users)
     fraction = np.zeros(n_users, dtype=np.float64)
-    np.divide(demand_w, total, out=fraction, where=total > 0.0)
+    # A vanishingly small total limit can overflow the ratio to inf; it is capped at 1 below.
+    with np.errstate(over="ignore"):
+        np.divide(demand_w, total, out=fraction, where=total > 0.0)
     np.minimum(fraction, 1.0, out=fraction)
     return np.asarray(limit_w * fraction[user], dtype=np.float64)
 
