@@ -26,9 +26,15 @@ def serve(
         raise typer.BadParameter(
             "several API processes need a shared REDIS_URL", param_hint="--workers"
         )
+    from app.observability import configure_logging
+
+    # One log format from the first line on: uvicorn's own config would print plain text
+    # until the app's lifespan switched to JSON.
+    configure_logging(settings)
     uvicorn.run(
         "app.main:create_app",
         factory=True,
+        log_config=None,
         host=host or settings.HOST,
         port=port or settings.PORT,
         workers=workers,
@@ -41,14 +47,28 @@ def serve(
 @cli.command()
 def worker(burst: bool = typer.Option(False, help="Exit once the queue is empty")) -> None:
     """Run one ARQ worker (cron orchestrator + batch jobs); start as many as needed."""
+    import logging
+    import time
+
     from arq.worker import run_worker
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
 
     from workers.settings import WorkerSettings
 
     settings = get_settings()
     if settings.REDIS_URL is None:
         raise typer.BadParameter("workers need REDIS_URL (the embedded default needs none)")
-    run_worker(WorkerSettings, burst=burst)  # type: ignore[arg-type]
+    log = logging.getLogger("hems.worker")
+    # ARQ's poll loop ends the worker when Redis goes away; keep the process and reconnect,
+    # so a Redis restart needs no supervisor. Jobs are idempotent, so a re-run is harmless.
+    while True:
+        try:
+            run_worker(WorkerSettings, burst=burst)  # type: ignore[arg-type]
+            return
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            log.warning("lost Redis, reconnecting in 2 s", exc_info=exc)
+            time.sleep(2)
 
 
 @cli.command()
