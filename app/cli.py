@@ -51,8 +51,7 @@ def worker(burst: bool = typer.Option(False, help="Exit once the queue is empty"
     import time
 
     from arq.worker import run_worker
-    from redis.exceptions import ConnectionError as RedisConnectionError
-    from redis.exceptions import TimeoutError as RedisTimeoutError
+    from redis.exceptions import RedisError
 
     from workers.settings import WorkerSettings
 
@@ -66,7 +65,7 @@ def worker(burst: bool = typer.Option(False, help="Exit once the queue is empty"
         try:
             run_worker(WorkerSettings, burst=burst)  # type: ignore[arg-type]
             return
-        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+        except (RedisError, OSError) as exc:  # lost connection, or a transaction it aborted
             log.warning("lost Redis, reconnecting in 2 s", exc_info=exc)
             time.sleep(2)
 

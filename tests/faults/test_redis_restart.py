@@ -16,6 +16,7 @@ import time
 
 import pytest
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from sqlalchemy import text
 
 from app.db import create_sessionmaker
@@ -91,8 +92,10 @@ async def test_redis_restart_mid_cycle(fault_db, fault_engine, fault_redis):
     assert start > 0
     counts = await check_ledger(fault_engine)
     assert counts["battery"] >= 2 * 2
-    # The outage stopped the worker (connection errors only) and the restarted one carried on.
-    assert {type(e).__name__ for e in worker.crashes} <= {"ConnectionError", "TimeoutError"}
+    # The outage stopped the worker only through Redis errors (a lost connection, or a
+    # transaction aborted by the restart), which `hems worker` reconnects after; the restarted
+    # worker carried on.
+    assert all(isinstance(e, (RedisError, OSError)) for e in worker.crashes), worker.crashes
 
 
 async def _after(redis: Redis, epoch: int) -> bool:
