@@ -1,7 +1,9 @@
 """Bulk SQL of the simulation cycle: load a batch of homes, save storage state.
 
-Hot path: Core selects of plain columns (no ORM entities; ~7x faster per row) and, on
-PostgreSQL, one `UPDATE ... FROM unnest(...)` per storage kind instead of a statement per row.
+Hot path: Core selects of plain columns (no ORM entities; ~7x faster per row). On PostgreSQL
+the same selects go through asyncpg directly (its records, without SQLAlchemy's per-row result
+processing: about a third of the load time), and storage state is saved with one
+`UPDATE ... FROM unnest(...)` per storage kind instead of a statement per row.
 """
 
 from __future__ import annotations
@@ -57,6 +59,17 @@ class FleetRepository:
             (await self.session.scalars(select(models.User.id).order_by(models.User.id))).all()
         )
 
+    @property
+    def _postgres(self) -> bool:
+        return self.session.get_bind().dialect.name == "postgresql"
+
+    async def _pg_fetch(self, sql: str, *args: Any) -> Sequence[Any]:
+        # asyncpg records index like rows; uuids are uuid.UUID subclasses, timestamps aware UTC,
+        # the (non-native) enum columns plain strings.
+        conn = await self.session.connection()
+        raw = await conn.get_raw_connection()
+        return await raw.driver_connection.fetch(sql, *args)  # type: ignore[union-attr,no-any-return]
+
     async def _kind(
         self, model: type[models.Device], columns: Sequence[str], users: Sequence[uuid.UUID]
     ) -> Sequence[Any]:
@@ -64,6 +77,14 @@ class FleetRepository:
         # the ORM alias the overlapping inheritance tables.
         device = cast(Table, models.Device.__table__)
         kind = cast(Table, model.__table__)
+        if self._postgres:
+            return await self._pg_fetch(
+                f"SELECT d.id, d.owner_id, {', '.join(f'k.{kind.c[c].name}' for c in columns)}"
+                f" FROM device AS d JOIN {kind.name} AS k ON k.id = d.id"
+                " WHERE d.owner_id = ANY($1::uuid[]) AND d.status = $2 ORDER BY d.id",
+                list(users),
+                ACTIVE.value,
+            )
         stmt = (
             select(device.c.id, device.c.owner_id, *(kind.c[name] for name in columns))
             .join(kind, kind.c.id == device.c.id)
@@ -75,13 +96,20 @@ class FleetRepository:
     async def load(self, user_ids: Sequence[uuid.UUID]) -> FleetRows:
         """Users and their active devices: seven selects for the whole batch."""
         u = models.User
-        users = (
-            await self.session.execute(
-                select(u.id, u.timezone, u.latitude, u.longitude)
-                .where(u.id.in_(user_ids))
-                .order_by(u.id)
+        if self._postgres:
+            users: Sequence[Any] = await self._pg_fetch(
+                'SELECT id, timezone, latitude, longitude FROM "user"'
+                " WHERE id = ANY($1::uuid[]) ORDER BY id",
+                list(user_ids),
             )
-        ).all()
+        else:
+            users = (
+                await self.session.execute(
+                    select(u.id, u.timezone, u.latitude, u.longitude)
+                    .where(u.id.in_(user_ids))
+                    .order_by(u.id)
+                )
+            ).all()
         rated = ["rated_power_w"]
         return FleetRows(
             users=users,
@@ -124,7 +152,7 @@ class FleetRepository:
         """Store new levels; a row already at a later instant (a newer cycle won) is kept."""
         if not ids:
             return
-        if self.session.get_bind().dialect.name == "postgresql":
+        if self._postgres:
             await self._pg_exec(
                 """
                 UPDATE battery AS t SET current_level_wh = v.level, flow_w = v.flow,
@@ -171,7 +199,7 @@ class FleetRepository:
         """Store new charges and effective modes; never touches the owner's `mode_setting`."""
         if not ids:
             return
-        if self.session.get_bind().dialect.name == "postgresql":
+        if self._postgres:
             await self._pg_exec(
                 """
                 UPDATE electric_vehicle AS t SET current_charge_kwh = v.charge, flow_w = v.flow,
