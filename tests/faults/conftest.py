@@ -301,6 +301,7 @@ class WorkerLoop:
     def __init__(self, settings: Any) -> None:
         self.settings = settings
         self.crashes: list[BaseException] = []
+        self.restarts = 0
         self._task = asyncio.create_task(self._run())
 
     async def _run(self) -> None:
@@ -323,3 +324,9 @@ class WorkerLoop:
         self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
+
+    async def restart(self) -> None:
+        """Replace a worker that stopped making progress (what a liveness probe would do)."""
+        self.restarts += 1
+        await self.stop()
+        self._task = asyncio.create_task(self._run())
