@@ -168,23 +168,12 @@ class FleetRepository:
                 list(simulated_at_s),
             )
             return
-        b = cast(Table, models.Battery.__table__)
-        stmt = (
-            update(b)
-            .where(b.c.id == bindparam("b_id"))
-            .where(or_(b.c.simulated_at.is_(None), b.c.simulated_at < bindparam("b_sim")))
-            .values(
-                current_level_wh=bindparam("b_level"),
-                flow_w=bindparam("b_flow"),
-                simulated_at=bindparam("b_sim"),
-            )
-        )
-        await self.session.execute(
-            stmt,
-            [
-                {"b_id": i, "b_level": lv, "b_flow": f, "b_sim": _dt(t)}
-                for i, lv, f, t in zip(ids, level_wh, flow_w, simulated_at_s, strict=True)
-            ],
+        await self._guarded_update(
+            models.Battery,
+            ids,
+            simulated_at_s,
+            current_level_wh=level_wh,
+            flow_w=flow_w,
         )
 
     async def save_evs(
@@ -219,35 +208,42 @@ class FleetRepository:
                 list(simulated_at_s),
             )
             return
-        e = cast(Table, models.ElectricVehicle.__table__)
+        await self._guarded_update(
+            models.ElectricVehicle,
+            ids,
+            simulated_at_s,
+            current_charge_kwh=charge_kwh,
+            flow_w=flow_w,
+            mode=mode,
+            last_seen_at=[_dt(t) for t in last_seen_at_s],
+        )
+
+    async def _guarded_update(
+        self,
+        model: type[models.Device],
+        ids: Sequence[uuid.UUID],
+        simulated_at_s: Sequence[float],
+        **columns: Sequence[Any],
+    ) -> None:
+        """Portable form of the PostgreSQL statements above (executemany, same guard)."""
+        table = cast(Table, model.__table__)
         stmt = (
-            update(e)
-            .where(e.c.id == bindparam("e_id"))
-            .where(or_(e.c.simulated_at.is_(None), e.c.simulated_at < bindparam("e_sim")))
+            update(table)
+            .where(table.c.id == bindparam("row_id"))
+            .where(or_(table.c.simulated_at.is_(None), table.c.simulated_at < bindparam("row_sim")))
             .values(
-                current_charge_kwh=bindparam("e_charge"),
-                flow_w=bindparam("e_flow"),
-                mode=bindparam("e_mode"),
-                last_seen_at=bindparam("e_seen"),
-                simulated_at=bindparam("e_sim"),
+                simulated_at=bindparam("row_sim"),
+                **{name: bindparam(f"row_{name}") for name in columns},
             )
         )
-        await self.session.execute(
-            stmt,
-            [
-                {
-                    "e_id": i,
-                    "e_charge": c,
-                    "e_flow": f,
-                    "e_mode": m,
-                    "e_seen": _dt(seen),
-                    "e_sim": _dt(t),
-                }
-                for i, c, f, m, seen, t in zip(
-                    ids, charge_kwh, flow_w, mode, last_seen_at_s, simulated_at_s, strict=True
-                )
-            ],
-        )
+        rows = [
+            {"row_id": device_id, "row_sim": _dt(sim)}
+            for device_id, sim in zip(ids, simulated_at_s, strict=True)
+        ]
+        for name, values in columns.items():
+            for row, value in zip(rows, values, strict=True):
+                row[f"row_{name}"] = value
+        await self.session.execute(stmt, rows)
 
     async def _pg_exec(self, sql: str, *args: Any) -> None:
         # asyncpg directly: array parameters of this size are an order of magnitude cheaper
