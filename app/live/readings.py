@@ -36,12 +36,22 @@ class EnergyStats:
 EMPTY_STATS = EnergyStats(0.0, 0.0, 0.0, 0.0, None)
 
 
+def _dumps(value: dict[str, Any]) -> bytes:
+    """`orjson.dumps`, copied to its exact size.
+
+    orjson (3.12+) returns bytes backed by a buffer of at least 4 KiB that is never shrunk. A
+    batch holds one value per device until its bulk write, so 12,500 devices kept ~50 MB of
+    mostly empty buffers alive per batch in flight; the copy costs ~0.2 us per value.
+    """
+    return bytes(memoryview(orjson.dumps(value)))
+
+
 def encode_current(power_w: float, status: str, timestamp: str) -> bytes:
-    return orjson.dumps({"power_w": power_w, "timestamp": timestamp, "status": status})
+    return _dumps({"power_w": power_w, "timestamp": timestamp, "status": status})
 
 
 def encode_storage(capacity_wh: float, current_level_wh: float, flow_w: float) -> bytes:
-    return orjson.dumps(
+    return _dumps(
         {"capacity_wh": capacity_wh, "current_level_wh": current_level_wh, "flow_w": flow_w}
     )
 
@@ -49,7 +59,7 @@ def encode_storage(capacity_wh: float, current_level_wh: float, flow_w: float) -
 def encode_stats(
     production: float, consumption: float, storage_flow: float, net_grid_flow: float, ts: str
 ) -> bytes:
-    return orjson.dumps(
+    return _dumps(
         {
             "current_production": production,
             "current_consumption": consumption,

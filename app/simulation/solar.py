@@ -21,13 +21,42 @@ Units: degrees for angles, W/m2 for irradiance. Elevation is positive above the 
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 from numpy.typing import ArrayLike
-from pvlib import spa
 
 from app.simulation.arrays import FloatArray, Instants, epoch_seconds
+
+
+def _load_pvlib_spa() -> ModuleType:
+    """pvlib's `spa` module, without running pvlib's package `__init__`.
+
+    `import pvlib` imports all of pvlib (pandas, scipy, h5py...): about 120 MB of resident
+    memory and 1.5 s of start-up in every worker, for a module that itself needs only NumPy.
+    So the module is loaded from its file in the installed pvlib, unchanged. When pvlib is
+    already imported (tests comparing against `spa_python`), its own `pvlib.spa` is used.
+    """
+    if "pvlib.spa" in sys.modules:
+        return sys.modules["pvlib.spa"]
+    package = importlib.util.find_spec("pvlib")
+    if package is None or package.origin is None:
+        raise ImportError("pvlib is not installed")
+    spec = importlib.util.spec_from_file_location(
+        "hems_pvlib_spa", Path(package.origin).parent / "spa.py"
+    )
+    if spec is None or spec.loader is None:
+        raise ImportError("pvlib.spa not found in the installed pvlib")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+spa = _load_pvlib_spa()
 
 if spa.USE_NUMBA:  # pragma: no cover - only when PVLIB_USE_NUMBA is set and numba is installed
     raise ImportError(

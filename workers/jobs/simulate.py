@@ -112,6 +112,7 @@ async def simulate_user_batch(
         pipe.hincrbyfloat(progress, "load_s", report.load_s)
         pipe.hincrbyfloat(progress, "engine_s", report.engine_s)
         pipe.hincrbyfloat(progress, "persist_s", report.persist_s)
+        pipe.hincrbyfloat(progress, "history_s", report.history_s)
         pipe.hincrbyfloat(progress, "write_s", report.write_s)
         pipe.expire(progress + ":done", PROGRESS_TTL_S)
         pipe.scard(progress + ":done")
