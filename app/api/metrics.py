@@ -27,7 +27,7 @@ from prometheus_client import (
     start_http_server,
 )
 from redis.exceptions import RedisError
-from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
 
 from app.live import keys
 
@@ -126,35 +126,30 @@ def operation_label(name: str | None) -> str:
     return name
 
 
-class GraphQLMetrics(SchemaExtension):
-    """Count and time every operation (parse, validate, execute) by its operation name.
+def record_operation(context: ExecutionContext, started: float) -> None:
+    """Count and time one finished operation (parse, validate, execute) by its operation name.
 
     "rejected" means nothing executed (syntax, validation or a limit refused it), "error" that
-    the result carries errors, "ok" that it carries none.
+    the result carries errors, "ok" that it carries none. `started` is a `perf_counter()`.
     """
-
-    def on_operation(self) -> Any:
-        start = time.perf_counter()
-        yield
-        context = self.execution_context
-        try:
-            name = context.operation_name
-        except Exception:  # no parsable document: no name to read
-            name = None
-        label = operation_label(name)
-        result = context.result
-        if (
-            context.pre_execution_errors
-            or result is None
-            or (result.errors and result.data is None and not context.graphql_document)
-        ):
-            outcome = "rejected"
-        elif result.errors:
-            outcome = "error"
-        else:
-            outcome = "ok"
-        GRAPHQL_REQUESTS.labels(label, outcome).inc()
-        GRAPHQL_LATENCY.labels(label).observe(time.perf_counter() - start)
+    try:
+        name = context.operation_name
+    except Exception:  # no parsable document: no name to read
+        name = None
+    label = operation_label(name)
+    result = context.result
+    if (
+        context.pre_execution_errors
+        or result is None
+        or (result.errors and result.data is None and not context.graphql_document)
+    ):
+        outcome = "rejected"
+    elif result.errors:
+        outcome = "error"
+    else:
+        outcome = "ok"
+    GRAPHQL_REQUESTS.labels(label, outcome).inc()
+    GRAPHQL_LATENCY.labels(label).observe(time.perf_counter() - started)
 
 
 async def refresh_fleet_gauges(redis: Any, *, now: float | None = None) -> None:

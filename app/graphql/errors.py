@@ -96,6 +96,13 @@ class ErrorCodes(MaskErrors):
     def __init__(self) -> None:
         super().__init__(error_message=INTERNAL_MESSAGE)
 
+    def _process_result(self, result: object) -> None:
+        # MaskErrors checks a runtime Protocol with isinstance, which walks the protocol's
+        # attributes on every call; reading the attribute is the same test, far cheaper.
+        errors = getattr(result, "errors", None)
+        if errors:
+            result.errors = self._process_errors(errors)  # type: ignore[attr-defined]
+
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         context = getattr(self, "execution_context", None)
         document = getattr(context, "graphql_document", None)

@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 
 import strawberry
 from graphql.error import GraphQLError
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxTokensLimiter,
-    ParserCache,
-    ValidationCache,
-)
 from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
 from strawberry.types import ExecutionContext
 
-from app.api.metrics import GraphQLMetrics
 from app.errors import AppError, ServiceUnavailable
-from app.graphql.errors import ErrorCodes, classify, log_unexpected
+from app.graphql.errors import classify, log_unexpected
+from app.graphql.extension import HemsExtension
 from app.graphql.mutations import Mutation
 from app.graphql.queries import Query
 from app.graphql.subscriptions import Subscription
@@ -58,8 +53,8 @@ class HemsSchema(strawberry.Schema):
                 error.original_error = ServiceUnavailable("service unavailable, retry shortly")
         # Expected errors (bad input, not found, auth) are the client's business, not log noise.
         log_unexpected(errors)
-        # With ParserCache, a syntax error (or the token limit) skips the extensions' operation
-        # teardown, so ErrorCodes never sees it: give such expected errors their code here.
+        # With ParserCache, a syntax error (or the token limit) skips the extension's operation
+        # teardown, so its error codes never see it: give such expected errors their code here.
         for error in errors:
             code = classify(error)
             if code is not None and "code" not in (error.extensions or {}):
@@ -69,20 +64,12 @@ class HemsSchema(strawberry.Schema):
 def build_schema(*, introspection: bool = True, **kwargs: Any) -> strawberry.Schema:
     from graphql.validation import NoSchemaIntrospectionCustomRule
 
-    # Factories, not instances: Strawberry builds fresh extensions per request. The parser and
-    # validation caches live at module level, so they are still shared by every request;
-    # parsing and validating the same query text dominates small requests.
-    extensions: list[Any] = [
-        GraphQLMetrics,
-        lambda: ParserCache(maxsize=256),
-        lambda: ValidationCache(maxsize=256),
-        lambda: AddValidationRules([_DEPTH_RULE, _ALIASES_RULE]),
-        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: AddValidationRules([CostLimit]),
-        ErrorCodes,
-    ]
+    # One extension, built per operation by Strawberry (see app.graphql.extension). The rules
+    # are the same class objects on every request, so the validation cache's key repeats.
+    rules: tuple[Any, ...] = (_DEPTH_RULE, _ALIASES_RULE, CostLimit)
     if not introspection:
-        extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
+        rules += (NoSchemaIntrospectionCustomRule,)
+    extensions: list[Any] = [partial(HemsExtension, rules, MAX_TOKENS)]
     return HemsSchema(
         query=Query,
         mutation=Mutation,
