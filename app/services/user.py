@@ -43,23 +43,30 @@ async def register_user(
     latitude: float | None = None,
     longitude: float | None = None,
 ) -> AuthResult:
-    """Create an account (home at the service's default location unless given) and log it in."""
+    """Create an account (home at the service's default location unless given) and log it in.
+
+    Every argument is checked, and the username looked up, before the password is hashed:
+    argon2 is slow on purpose, and a request refused anyway should not pay for it.
+    """
     username = validation.username(username)
     password = validation.password(password)
-    user = models.User(
-        username=username,
-        password_hash=await passwords.hash_password(password),
-        timezone=validation.timezone("timezone", timezone or settings.DEFAULT_TIMEZONE),
-        latitude=validation.latitude(
-            "latitude", settings.DEFAULT_LATITUDE if latitude is None else latitude
-        ),
-        longitude=validation.longitude(
-            "longitude", settings.DEFAULT_LONGITUDE if longitude is None else longitude
-        ),
+    timezone = validation.timezone("timezone", timezone or settings.DEFAULT_TIMEZONE)
+    latitude = validation.latitude(
+        "latitude", settings.DEFAULT_LATITUDE if latitude is None else latitude
+    )
+    longitude = validation.longitude(
+        "longitude", settings.DEFAULT_LONGITUDE if longitude is None else longitude
     )
     repo = UserRepository(session)
     if await repo.get_by_username(username) is not None:
         raise BadUserInput("username", "is already taken")
+    user = models.User(
+        username=username,
+        password_hash=await passwords.hash_password(password),
+        timezone=timezone,
+        latitude=latitude,
+        longitude=longitude,
+    )
     repo.add(user)
     try:
         await session.flush()

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app import models
+from app.auth import passwords
 from app.errors import BadUserInput, Unauthenticated
 from app.services.user import LOGIN_FAILED, login_user, register_user
 from tests.fixtures.app import make_settings
@@ -54,13 +55,22 @@ class TestRegisterUser:
         ],
     )
     async def test_bad_input_names_the_field_and_writes_nothing(
-        self, db_session, settings, fields, field
+        self, db_session, settings, fields, field, monkeypatch
     ):
+        hashed: list[str] = []
+        original = passwords.hash_password
+
+        async def counting(password: str) -> str:
+            hashed.append(password)
+            return await original(password)
+
+        monkeypatch.setattr(passwords, "hash_password", counting)
         values = {"username": "alice", "password": "long enough", **fields}
         with pytest.raises(BadUserInput) as info:
             await register_user(db_session, settings, **values)
         assert info.value.field == field
         assert await db_session.scalar(select(func.count()).select_from(models.User)) == 0
+        assert hashed == [], "argon2 ran for a registration refused anyway"
 
 
 class TestLoginUser:
