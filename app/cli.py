@@ -53,11 +53,13 @@ def worker(burst: bool = typer.Option(False, help="Exit once the queue is empty"
     from arq.worker import run_worker
     from redis.exceptions import RedisError
 
+    from app.heap import freeze_startup_heap
     from workers.settings import WorkerSettings
 
     settings = get_settings()
     if settings.REDIS_URL is None:
         raise typer.BadParameter("workers need REDIS_URL (the embedded default needs none)")
+    freeze_startup_heap()
     log = logging.getLogger("hems.worker")
     # ARQ's poll loop ends the worker when Redis goes away; keep the process and reconnect,
     # so a Redis restart needs no supervisor. Jobs are idempotent, so a re-run is harmless.
