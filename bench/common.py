@@ -93,7 +93,7 @@ class Servers:
 @contextlib.contextmanager
 def servers() -> Iterator[Servers]:
     """Fresh PostgreSQL + Redis, migrated to head; destroyed on exit."""
-    pg = PostgresServer().start()
+    pg = PostgresServer(durable=os.environ.get("BENCH_PG_DURABLE", "1") != "0").start()
     redis = RedisServer().start()
     try:
         url = pg.create_database("hems_bench")

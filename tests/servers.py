@@ -46,9 +46,15 @@ def _pg_bindir() -> Path:
 
 
 class PostgresServer:
-    """A private cluster on a free port; `restart()` keeps its data (for fault tests)."""
+    """A private cluster on a free port; `restart()` keeps its data (for fault tests).
 
-    def __init__(self) -> None:
+    Tests run it without durability (no fsync, no full-page writes: faster, and a test cluster
+    is thrown away anyway). Benchmarks pass `durable=True` for PostgreSQL's production
+    defaults, so their figures include the cost of WAL flushes and full-page images.
+    """
+
+    def __init__(self, *, durable: bool = False) -> None:
+        self.durable = durable
         self.bindir = _pg_bindir()
         self.port = free_port()
         self.root = Path(tempfile.mkdtemp(prefix="hems-pg-"))
@@ -78,10 +84,9 @@ class PostgresServer:
                 "-E",
                 "UTF8",
             )
-        opts = (
-            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-        )
+        opts = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c max_connections=200"
+        if not self.durable:
+            opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._run(
             "pg_ctl",
             "-D",
