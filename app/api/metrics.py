@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from arq.constants import default_queue_name
 from fastapi import APIRouter, Request
@@ -27,9 +27,11 @@ from prometheus_client import (
     start_http_server,
 )
 from redis.exceptions import RedisError
-from strawberry.types import ExecutionContext
 
 from app.live import keys
+
+if TYPE_CHECKING:  # workers import this module too: keep Strawberry out of them
+    from strawberry.types import ExecutionContext
 
 logger = logging.getLogger("hems.metrics")
 

@@ -11,11 +11,12 @@ import orjson
 from app.live.readings import encode_current, encode_stats, encode_storage
 
 
-def test_worker_does_not_import_all_of_pvlib() -> None:
-    """Only pvlib's `spa` module: the package's __init__ pulls pandas and scipy (~120 MB)."""
+def test_worker_imports_neither_all_of_pvlib_nor_graphql() -> None:
+    """Only pvlib's `spa` module (the package's __init__ pulls pandas and scipy, ~120 MB), and
+    none of the GraphQL stack, which only the API serves."""
     code = (
         "import sys, workers.settings, app.simulation.solar as s\n"
-        "heavy = sorted({'pandas', 'scipy', 'pvlib'} & set(sys.modules))\n"
+        "heavy = sorted({'pandas', 'scipy', 'pvlib', 'strawberry', 'graphql'} & set(sys.modules))\n"
         "assert not heavy, heavy\n"
         "assert callable(s.spa.julian_day)\n"
     )
