@@ -5,8 +5,10 @@ process so every home has live readings, then starts one `hems serve` process an
 the bare baseline (`bench/baseline_app.py`: same JWT verify, same Redis key, no GraphQL) under
 uvicorn. Load comes from this process (`bench/http.py`, keep-alive HTTP/1.1 on uvloop):
 
-1. max throughput, closed loop, `--concurrency` connections for `--seconds`: energyStats on
-   GraphQL, then the baseline route; `ratio` = GraphQL rps / baseline rps;
+1. max throughput, closed loop, `--concurrency` connections for `--seconds` each: energyStats
+   on GraphQL and the baseline route, alternating in `--rounds` short runs so both see the
+   same background load; `ratio` = GraphQL rps / baseline rps, `cpu_ratio` = baseline server
+   CPU per request / GraphQL server CPU per request (steadier on a shared machine);
 2. latency, open loop at `--rate` requests/s for `--seconds` (sent on schedule whatever the
    answers): energyStats p50/p99;
 3. `devices { ... live { ... } }` of a home with `--devices-per-user` devices at
@@ -14,7 +16,7 @@ uvicorn. Load comes from this process (`bench/http.py`, keep-alive HTTP/1.1 on u
 
     uv run python -m bench.api --users 2000 --seconds 10
 
-Prints one JSON line last (rps, baseline_rps, ratio, p50_ms, p99_ms, devices_p50_ms,
+Prints one JSON line last (rps, baseline_rps, ratio, cpu_ratio, p50_ms, p99_ms, devices_p50_ms,
 devices_p99_ms, errors).
 """
 
@@ -135,14 +137,29 @@ async def run(args: argparse.Namespace, srv: Servers) -> dict[str, Any]:
         await closed_loop(base_port, base_stats, concurrency=c, seconds=min(2.0, s), check=ok_plain)
         await closed_loop(api_port, gql_devices, concurrency=2, seconds=0.5, check=ok_graphql)
 
-        cpu0 = _cpu(api.pid)
-        gql = await closed_loop(api_port, gql_stats, concurrency=c, seconds=s, check=ok_graphql)
-        cpu1 = _cpu(base.pid)
-        baseline = await closed_loop(
-            base_port, base_stats, concurrency=c, seconds=s, check=ok_plain
-        )
-        api_cpu_ms = (_cpu(api.pid) - cpu0) * 1000.0 / max(len(gql.latencies_ms), 1)
-        base_cpu_ms = (_cpu(base.pid) - cpu1) * 1000.0 / max(len(baseline.latencies_ms), 1)
+        # Alternate short GraphQL and baseline runs: on a shared machine the background load
+        # drifts within seconds, and back-to-back runs of each would compare different loads.
+        gql, baseline = Outcome(), Outcome()
+        api_cpu = base_cpu = 0.0
+        for r in range(args.rounds):
+            sides = [(api, api_port, gql_stats, ok_graphql, gql)]
+            sides.append((base, base_port, base_stats, ok_plain, baseline))
+            for proc, port, reqs, check, total in sides if r % 2 == 0 else sides[::-1]:
+                cpu0 = _cpu(proc.pid)
+                out = await closed_loop(
+                    port, reqs, concurrency=c, seconds=s / args.rounds, check=check
+                )
+                used = _cpu(proc.pid) - cpu0
+                if proc is api:
+                    api_cpu += used
+                else:
+                    base_cpu += used
+                total.latencies_ms += out.latencies_ms
+                total.elapsed_s += out.elapsed_s
+                total.errors += out.errors
+                total.first_error = total.first_error or out.first_error
+        api_cpu_ms = api_cpu * 1000.0 / max(len(gql.latencies_ms), 1)
+        base_cpu_ms = base_cpu * 1000.0 / max(len(baseline.latencies_ms), 1)
         rps = len(gql.latencies_ms) / gql.elapsed_s
         baseline_rps = len(baseline.latencies_ms) / baseline.elapsed_s
         log(f"closed loop: graphql {rps:.0f} rps, baseline {baseline_rps:.0f} rps")
@@ -169,6 +186,7 @@ async def run(args: argparse.Namespace, srv: Servers) -> dict[str, Any]:
         "rps": round(rps),
         "baseline_rps": round(baseline_rps),
         "ratio": round(rps / baseline_rps, 3),
+        "cpu_ratio": round(base_cpu_ms / api_cpu_ms, 3),
         "cpu_ms_per_request": round(api_cpu_ms, 3),
         "baseline_cpu_ms_per_request": round(base_cpu_ms, 3),
         "closed_p50_ms": round(percentile(gql.latencies_ms, 50), 2),
@@ -191,6 +209,9 @@ def main() -> None:
     parser.add_argument("--devices-per-user", type=int, default=50)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument(
+        "--rounds", type=int, default=4, help="alternations of the closed-loop runs"
+    )
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--devices-rate", type=float, default=20.0)
     args = parser.parse_args()
