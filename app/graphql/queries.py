@@ -39,7 +39,7 @@ class Query:
     async def devices(self, info: Info, kind: DeviceKind | None = strawberry.UNSET) -> list[Device]:
         owner = info.context.principal.user_id
         rows = await info.context.db.run(
-            lambda s: DeviceRepository(s).list_for_owner(
+            lambda s: DeviceRepository(s).records_for_owner(
                 owner, models.DeviceKind(kind) if kind else None
             )
         )

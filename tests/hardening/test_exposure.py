@@ -41,7 +41,7 @@ class TestMasking:
         async def explode(self, *args, **kwargs):
             raise RuntimeError('SELECT password_hash FROM "user" -- connection to 10.0.0.5 lost')
 
-        monkeypatch.setattr(DeviceRepository, "list_for_owner", explode)
+        monkeypatch.setattr(DeviceRepository, "records_for_owner", explode)
         async with make_api(HEMS_ENV=env) as api:
             token = await api.register("alice")
             response = await api.client.post(

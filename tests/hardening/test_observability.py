@@ -153,7 +153,7 @@ class TestLogs:
         async def explode(self, *args, **kwargs):
             raise RuntimeError("disk on fire")
 
-        monkeypatch.setattr(DeviceRepository, "list_for_owner", explode)
+        monkeypatch.setattr(DeviceRepository, "records_for_owner", explode)
         token = await api.register("alice")
         response = await api.client.post(
             "/graphql",

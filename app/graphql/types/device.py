@@ -14,6 +14,7 @@ from app.graphql.history import After, First, From, To, resolve_history
 from app.graphql.types.enums import DeviceKind, EVMode
 from app.graphql.types.history import EnergyHistoryConnection, HistoryResolution
 from app.graphql.types.readings import DeviceReading
+from app.repositories.device import DeviceRecord
 
 
 @strawberry.interface(name="Device")
@@ -167,7 +168,14 @@ _BY_MODEL: dict[type[models.Device], Any] = {
 }
 
 
-def device_from_model(m: models.Device) -> Device:
-    """Convert any device row to its concrete GraphQL type."""
-    converted: Device = _BY_MODEL[type(m)].from_model(m)
+_BY_KIND: dict[str, Any] = {
+    str(model.__mapper__.polymorphic_identity): graphql_type
+    for model, graphql_type in _BY_MODEL.items()
+}
+
+
+def device_from_model(m: models.Device | DeviceRecord) -> Device:
+    """Convert any device (ORM instance or plain record) to its concrete GraphQL type."""
+    cls = _BY_KIND[m.kind] if isinstance(m, DeviceRecord) else _BY_MODEL[type(m)]
+    converted: Device = cls.from_model(m)
     return converted
