@@ -9,7 +9,6 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import orjson
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.requests import Request
@@ -108,8 +107,10 @@ class HemsGraphQL(SubscriptionAuth, GraphQL[Context, None]):
         data = None
         if received[-1]["type"] == "http.request":
             body = b"".join(m.get("body", b"") for m in received)
-            with contextlib.suppress(orjson.JSONDecodeError):
-                data = orjson.loads(body)
+            # Strawberry's own decoder (json.loads): orjson, for one, reads integers past 64
+            # bits as floats. Whatever it refuses, the view refuses again with its answer.
+            with contextlib.suppress(ValueError, RecursionError):
+                data = self.decode_json(body)
         if (
             type(data) is not dict
             or not isinstance(query := data.get("query"), str)
