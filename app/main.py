@@ -8,7 +8,9 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
+from cross_web import HTTPException
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.requests import Request
@@ -150,6 +152,17 @@ class HemsGraphQL(SubscriptionAuth, GraphQL[Context, None]):
                 self.encode_json(process_result(result)), media_type="application/json"
             )
         await response(scope, receive, send)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """Strawberry's JSON parsing, refusing a body that is a bare string, number or null.
+
+        The view reads members of whatever the body decodes to; for a JSON scalar that was an
+        internal error (500) instead of a client error naming the problem.
+        """
+        value = super().parse_json(data)
+        if not isinstance(value, dict | list):
+            raise HTTPException(400, "The GraphQL request must be a JSON object.")
+        return value
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket

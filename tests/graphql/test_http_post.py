@@ -37,7 +37,19 @@ BODIES: list[bytes] = [
     b'"variables": {"id": 123456789012345678901234567890}}',
     b'\xef\xbb\xbf{"query": "{ me { id } }"}',
     b"",
+    b'"{ me { id } }"',
+    b"3",
+    b"null",
 ]
+
+
+@pytest.mark.parametrize("body", [b'"{ me { id } }"', b"3", b"null", b"true"])
+async def test_a_body_that_is_not_a_json_object_is_a_client_error(api, body):
+    answer = await api.client.post(
+        "/graphql", content=body, headers={"content-type": "application/json"}
+    )
+    assert answer.status_code == 400
+    assert answer.text == "The GraphQL request must be a JSON object."
 
 
 @pytest.mark.parametrize("body", BODIES)
