@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -33,6 +32,7 @@ from app.db import create_engine, create_sessionmaker, is_sqlite
 from app.graphql.context import Context, Db
 from app.graphql.schema import build_schema
 from app.graphql.subscriptions import SubscriptionAuth
+from app.heap import freeze_startup_heap
 from app.live.backends import MemoryBackend, RedisBackend
 from app.live.pubsub import close_hub
 from app.live.store import LiveStore
@@ -186,19 +186,6 @@ def _replay(received: list[Message], receive: Receive) -> Receive:
         return pending.pop(0) if pending else await receive()
 
     return replay
-
-
-def freeze_startup_heap() -> None:
-    """Exempt everything alive after start-up from the cyclic garbage collector.
-
-    The process holds ~200,000 long-lived container objects (modules, the schema, SQLAlchemy
-    mappers, ...). Every full (generation 2) collection traversed all of them: 130-300 ms on
-    this VM, landing in whichever request happened to allocate at that moment (the `devices`
-    p99). Frozen objects are still freed by reference counting; only cycles among them are
-    never collected, and start-up objects live as long as the process anyway.
-    """
-    gc.collect()
-    gc.freeze()
 
 
 def start_embedded_retention(state: AppState) -> None:
