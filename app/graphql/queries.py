@@ -43,6 +43,10 @@ class Query:
                 owner, models.DeviceKind(kind) if kind else None
             )
         )
+        # No devices: tell an empty home from a token whose account was deleted (as `me` does);
+        # the extra query only runs for empty lists.
+        if not rows and await info.context.db.run(lambda s: UserRepository(s).get(owner)) is None:
+            raise Unauthenticated("account no longer exists")
         return [device_from_model(d) for d in rows]
 
     @strawberry.field(

@@ -197,6 +197,8 @@ class TestTokenAttacks:
         async with api.state.sessionmaker() as session:
             await session.delete(await session.get(models.User, user.id))
             await session.commit()
-        assert (await api.gql(DEVICES, {}, token)) == {"data": {"devices": []}}
+        listed = await api.gql(DEVICES, {}, token)
+        assert listed["data"] is None
+        assert listed["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
         body = await api.gql(create_mutation("Heater"), {"input": CREATE["Heater"][2]}, token)
         assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
