@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     GRAPHIQL: bool | None = None
     INTROSPECTION: bool | None = None
     CORS_ORIGINS: str = ""
+    #: When set, the API's /metrics answers only `Authorization: Bearer <METRICS_TOKEN>` (a
+    #: Prometheus `authorization` credential); unset, it is open (block it at the ingress).
+    METRICS_TOKEN: str | None = Field(default=None, min_length=16)
     LOG_LEVEL: str = "INFO"
     #: "json" (one object per line) or "console"; default json except in development.
     LOG_FORMAT: Literal["json", "console"] | None = None

@@ -9,6 +9,7 @@ the cycle, so any API process reports the same values. Each worker also counts w
 
 from __future__ import annotations
 
+import hmac
 import logging
 import re
 import time
@@ -185,7 +186,20 @@ router = APIRouter()
 
 @router.get("/metrics", include_in_schema=False)
 async def metrics(request: Request) -> Response:
-    """Prometheus text format; fleet gauges are refreshed from Redis first (when configured)."""
+    """Prometheus text format; fleet gauges are refreshed from Redis first (when configured).
+
+    With METRICS_TOKEN set, only a scraper presenting it as a bearer token gets an answer.
+    """
+    token = request.app.state.hems.settings.METRICS_TOKEN
+    if token is not None and not hmac.compare_digest(
+        request.headers.get("authorization", "").encode(), f"Bearer {token}".encode()
+    ):
+        return Response(
+            "metrics need the METRICS_TOKEN bearer token\n",
+            status_code=401,
+            media_type="text/plain",
+            headers={"www-authenticate": 'Bearer realm="metrics"'},
+        )
     redis = getattr(request.app.state.hems, "redis", None)
     if redis is not None:
         await refresh_fleet_gauges(redis)

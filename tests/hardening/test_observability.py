@@ -7,6 +7,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
 import time_machine
 from arq.connections import RedisSettings
 from arq.constants import default_queue_name
@@ -15,8 +16,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from app.api import ready
 from app.live import keys
+from app.main import build_state, close_state
 from app.repositories.device import DeviceRepository
-from tests.fixtures.app import make_settings
+from tests.fixtures.app import _api, make_settings
 from tests.fixtures.factories import create_home
 from workers import hooks
 from workers.jobs.simulate import run_energy_simulation
@@ -39,6 +41,34 @@ async def scrape(api) -> dict:
 
 def _logs(stream) -> list[dict]:
     return [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
+
+
+class TestMetricsToken:
+    TOKEN = "scrape-" + "s" * 24
+
+    async def test_with_a_token_only_its_bearer_is_answered(self, sqlite_url):
+        state = await build_state(make_settings(DATABASE_URL=sqlite_url, METRICS_TOKEN=self.TOKEN))
+        try:
+            async for api in _api(state):
+                for headers in (
+                    {},
+                    {"authorization": "Bearer wrong"},
+                    {"authorization": self.TOKEN},
+                ):
+                    refused = await api.client.get("/metrics", headers=headers)
+                    assert refused.status_code == 401, headers
+                    assert "hems_" not in refused.text
+                ok = await api.client.get(
+                    "/metrics", headers={"authorization": f"Bearer {self.TOKEN}"}
+                )
+                assert ok.status_code == 200
+                assert "hems_graphql_requests_total" in ok.text
+        finally:
+            await close_state(state)
+
+    def test_a_short_token_is_refused_at_start(self):
+        with pytest.raises(ValueError, match="METRICS_TOKEN"):
+            make_settings(METRICS_TOKEN="short")
 
 
 class TestApiMetrics:
