@@ -23,7 +23,7 @@ lint:
 	$(UV) run ruff format --check .
 
 typecheck:
-	$(UV) run mypy app workers
+	$(UV) run mypy app workers bench
 
 pytest:
 	$(UV) run pytest

@@ -63,7 +63,8 @@ async def _wait_connected(pids: list[int], port: int, wait_s: float = 60.0) -> N
         await asyncio.sleep(0.1)
 
 
-async def _one_cycle(pool: Any, redis: Redis, cycle_at: datetime) -> dict[str, float]:
+async def _one_cycle(pool: Any, redis: Any, cycle_at: datetime) -> dict[str, float]:
+    # `Any`: redis-py types its hash commands as sync-or-async unions that `await` refuses.
     epoch = int(cycle_at.timestamp())
     progress = keys.cycle_progress_key(epoch)
     start = time.time()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import orjson
@@ -31,7 +31,7 @@ def request_bytes(
 
 
 def graphql_request(
-    query: str, token: str | None, variables: dict[str, object] | None = None
+    query: str, token: str | None, variables: Mapping[str, object] | None = None
 ) -> bytes:
     headers = {"Content-Type": "application/json"}
     if token:
