@@ -23,7 +23,7 @@ lint:
 	$(UV) run ruff format --check .
 
 typecheck:
-	$(UV) run mypy app workers bench
+	$(UV) run mypy app workers bench tests
 
 pytest:
 	$(UV) run pytest

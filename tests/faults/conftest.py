@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -244,7 +244,7 @@ async def create_homes(sessionmaker: Any, count: int) -> list[Any]:
 async def check_ledger(engine: AsyncEngine) -> dict[str, int]:
     """Assert the storage books balance; return how many changes of each kind were checked."""
     async with engine.connect() as conn:
-        rows = (
+        rows: Sequence[Sequence[Any]] = (
             await conn.execute(
                 text(
                     """SELECT l.device_id, l.kind, l.old_level, l.new_level, l.flow_w,

@@ -8,6 +8,7 @@ fresh connection; the worker's next cycles complete and the ledger stays balance
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 
 import pytest
@@ -60,7 +61,7 @@ async def test_api_and_worker_reconnect_after_a_postgres_restart(
             assert await api.gql(ME, token=token) == {"data": {"me": {"username": "dave"}}}
             assert (await api.client.get("/readyz")).status_code == 200
             await wait_for(
-                lambda at=restarted_at: _after(redis, at + 1), what="a cycle after the restart"
+                functools.partial(_after, redis, restarted_at + 1), what="a cycle after the restart"
             )
     finally:
         await worker.stop()

@@ -13,6 +13,7 @@ must show.
 
 from __future__ import annotations
 
+import functools
 import time
 
 import pytest
@@ -77,7 +78,7 @@ async def test_redis_restart_mid_cycle(fault_db, fault_engine, fault_redis, spaw
             fault_redis.start()  # same port, empty
             restarted_at = int(time.time())
             await wait_for(
-                lambda at=restarted_at: _after(redis, at + 1), what="a cycle after the restart"
+                functools.partial(_after, redis, restarted_at + 1), what="a cycle after the restart"
             )
             body = await api.gql(STATS, token=token)
             assert body.get("errors") is None, body

@@ -105,6 +105,8 @@ async def test_soak(fault_db, fault_engine, fault_redis, spawn):
             assert not loader.done(), loader  # the load ran the whole time without failing
             loader.cancel()
 
+            progress: dict[int, dict[bytes, bytes]] = {}
+
             async def window_complete() -> bool:
                 # Batches of neighbouring cycles may finish out of order: let stragglers land.
                 nonlocal progress
@@ -112,7 +114,6 @@ async def test_soak(fault_db, fault_engine, fault_redis, spawn):
                 progress = {e: await redis.hgetall(keys.cycle_progress_key(e)) for e in found}
                 return all(b"completed_at" in progress[e] for e in _window(progress, first, warm))
 
-            progress: dict[int, dict[bytes, bytes]] = {}
             with contextlib.suppress(AssertionError):  # judged below, with the details
                 await wait_for(window_complete, limit_s=15, what="the window's cycles")
             metrics = (await client.get(f"http://127.0.0.1:{metrics_port}/metrics")).text

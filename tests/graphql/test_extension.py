@@ -25,4 +25,6 @@ def test_limits_are_added_in_order_and_introspection_rule_only_when_off():
     assert on.rules[-1] is CostLimit
     assert off.rules == (*on.rules, NoSchemaIntrospectionCustomRule)
     # The same rule objects on every operation, or the validation cache would never hit.
-    assert build_schema().get_extensions()[0].rules == on.rules
+    again = build_schema().get_extensions()[0]
+    assert isinstance(again, HemsExtension)
+    assert again.rules == on.rules

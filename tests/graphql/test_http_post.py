@@ -86,7 +86,7 @@ async def test_content_type_parameters_and_form_posts(api):
 
 
 async def test_only_plain_json_posts_take_the_direct_path(api, monkeypatch):
-    from app.main import HemsGraphQL
+    from app.graphql.asgi import HemsGraphQL
 
     generic_runs: list[str] = []
     run = HemsGraphQL.run

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
+
 from tests.graphql.helpers import CREATE, create, user_with_token
 
 LIVE = "{ devices { id live { powerW } } }"
 
 
 def _spy_on_readings(monkeypatch, live):
-    calls: list[list] = []
+    calls: list[list[uuid.UUID]] = []
     original = live.device_readings
 
     async def device_readings(ids):

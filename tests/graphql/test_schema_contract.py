@@ -110,8 +110,10 @@ served = build_schema(served_schema.as_str())
 NAMED = sorted(name for name in contract.type_map if not name.startswith("__"))
 
 
-def _fields(type_name):
-    return [(type_name, f) for f in contract.type_map[type_name].fields]  # type: ignore[union-attr]
+def _fields(type_name: str) -> list[tuple[str, str]]:
+    named = contract.type_map[type_name]
+    assert isinstance(named, GraphQLObjectType | GraphQLInterfaceType | GraphQLInputObjectType)
+    return [(type_name, f) for f in named.fields]
 
 
 FIELDS = [
@@ -136,8 +138,11 @@ class TestContract:
 
     @pytest.mark.parametrize(("type_name", "field"), FIELDS)
     def test_every_output_field_has_the_contract_type_and_arguments(self, type_name, field):
-        want = contract.type_map[type_name].fields[field]
-        got = served.type_map[type_name].fields.get(field)
+        want_type, got_type = contract.type_map[type_name], served.type_map[type_name]
+        assert isinstance(want_type, GraphQLObjectType | GraphQLInterfaceType)
+        assert isinstance(got_type, GraphQLObjectType | GraphQLInterfaceType)
+        want = want_type.fields[field]
+        got = got_type.fields.get(field)
         assert got is not None, f"{type_name}.{field} missing"
         assert str(got.type) == str(want.type)
         for arg_name, arg in want.args.items():
@@ -150,8 +155,11 @@ class TestContract:
 
     @pytest.mark.parametrize(("type_name", "field"), INPUT_FIELDS)
     def test_every_input_field_has_the_contract_type_and_default(self, type_name, field):
-        want = contract.type_map[type_name].fields[field]
-        got = served.type_map[type_name].fields.get(field)
+        want_type, got_type = contract.type_map[type_name], served.type_map[type_name]
+        assert isinstance(want_type, GraphQLInputObjectType)
+        assert isinstance(got_type, GraphQLInputObjectType)
+        want = want_type.fields[field]
+        got = got_type.fields.get(field)
         assert got is not None, f"{type_name}.{field} missing"
         assert str(got.type) == str(want.type)
         assert got.default_value == want.default_value
@@ -162,12 +170,15 @@ class TestContract:
     def test_enum_values_are_exactly_the_contracts(self, name):
         want = contract.type_map[name]
         got = served.type_map[name]
+        assert isinstance(want, GraphQLEnumType)
         assert isinstance(got, GraphQLEnumType)
-        assert list(got.values) == list(want.values)  # type: ignore[union-attr]
+        assert list(got.values) == list(want.values)
 
     @pytest.mark.parametrize(
         "name",
         ["SolarPanel", "Generator", "Battery", "ElectricVehicle", "AirConditioner", "Heater"],
     )
     def test_every_device_type_implements_the_interface(self, name):
-        assert [i.name for i in served.type_map[name].interfaces] == ["Device"]  # type: ignore[union-attr]
+        device = served.type_map[name]
+        assert isinstance(device, GraphQLObjectType)
+        assert [i.name for i in device.interfaces] == ["Device"]

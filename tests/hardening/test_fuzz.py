@@ -80,16 +80,21 @@ class Client:
     def __init__(self, base: str) -> None:
         self.http = httpx.Client(base_url=base, timeout=60)
 
-    def post(self, query: str, variables: dict | None = None, token: str | None = None):
+    def post(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> httpx.Response:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         return self.http.post(
             "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
         )
 
-    def ok(self, query: str, variables: dict | None = None, token: str | None = None) -> dict:
+    def ok(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> dict[str, Any]:
         body = self.post(query, variables, token).json()
         assert body.get("errors") is None, body
-        return body["data"]
+        data: dict[str, Any] = body["data"]
+        return data
 
     def register(self, username: str) -> str:
         data = self.ok(
@@ -97,7 +102,8 @@ class Client:
             "{ token } }",
             {"u": username},
         )
-        return data["registerUser"]["token"]
+        token: str = data["registerUser"]["token"]
+        return token
 
 
 @pytest.fixture(scope="module")

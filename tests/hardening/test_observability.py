@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -21,25 +22,28 @@ from app.repositories.device import DeviceRepository
 from tests.fixtures.app import _api, make_settings
 from tests.fixtures.factories import create_home
 from workers import hooks
+from workers.context import WorkerContext
 from workers.jobs.simulate import run_energy_simulation
 from workers.settings import build_worker_settings
 
+Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
-def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    out = {}
+
+def samples(text: str) -> Samples:
+    out: Samples = {}
     for family in text_string_to_metric_families(text):
         for s in family.samples:
             out[(s.name, tuple(sorted(s.labels.items())))] = s.value
     return out
 
 
-async def scrape(api) -> dict:
+async def scrape(api) -> Samples:
     response = await api.client.get("/metrics")
     assert response.status_code == 200
     return samples(response.text)
 
 
-def _logs(stream) -> list[dict]:
+def _logs(stream) -> list[dict[str, Any]]:
     return [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
 
 
@@ -138,7 +142,11 @@ class TestWorkerMetrics:
             handle_signals=False,
         )
         with time_machine.travel(cycle + timedelta(seconds=1), tick=True):
-            ctx = {"settings": settings, "redis": arq_pool, "sessionmaker": sessionmaker}
+            ctx: WorkerContext = {
+                "settings": settings,
+                "redis": arq_pool,
+                "sessionmaker": sessionmaker,
+            }
             await run_energy_simulation(ctx, cycle_at=cycle)
             try:
                 await worker.main()

@@ -19,6 +19,7 @@ from app.pipeline.history import prune_history
 from tests.fixtures.app import make_settings
 from tests.fixtures.factories import create_home, create_user
 from tests.history.test_recording import TABLES, rows
+from workers.context import WorkerContext
 from workers.jobs.retention import prune_energy_history
 
 # 17:45-18:15 in Los Angeles on a Monday: the sun sets and the EVs come home while it runs.
@@ -126,7 +127,7 @@ class TestRetention:
         await create_home(db_session)
         await db_session.commit()
         await run_cycle(sessionmaker, live, datetime.now(UTC) - timedelta(days=3), batch_users=5)
-        ctx = {
+        ctx: WorkerContext = {
             "settings": make_settings(DATABASE_URL=database_url, HISTORY_MINUTE_RETENTION_DAYS=2),
             "sessionmaker": sessionmaker,
         }

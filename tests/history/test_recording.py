@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -127,7 +128,7 @@ class TestRecord:
             ("energy_day", lambda t: local_day_start(t, tz)),
         ):
             rolled = await rows(sessionmaker, table)
-            expected: dict = {}
+            expected: dict[tuple[uuid.UUID, datetime], list[float]] = {}
             for (subject, bucket), v in minute.items():
                 acc = expected.setdefault((subject, floor(bucket)), [0.0] * 6)
                 for i in range(6):

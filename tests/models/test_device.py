@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 import pytest
-from sqlalchemy import event, inspect, select
+from sqlalchemy import Table, event, inspect, select
 
 from app import models
 from tests.fixtures.factories import create_device, create_home, create_user
@@ -45,7 +46,7 @@ class TestDeviceKind:
         assert kind.model is not models.Device
 
     def test_every_kind_has_its_own_table(self):
-        tables = {kind.model.__table__.name for kind in models.DeviceKind}
+        tables = {cast(Table, kind.model.__table__).name for kind in models.DeviceKind}
         assert tables == {
             "solar_panel",
             "generator",

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError, StatementError
 from app import models
 from tests.fixtures.factories import create_device, create_home, create_user
 
-TABLES = [models.Device, *(kind.model for kind in models.DeviceKind)]
+TABLES: list[type[models.Device]] = [models.Device, *(kind.model for kind in models.DeviceKind)]
 
 
 async def _counts(session):

@@ -9,10 +9,11 @@ import asyncio
 import os
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import orjson
 from httpx import AsyncClient
-from httpx_ws import aconnect_ws
+from httpx_ws import AsyncWebSocketSession, aconnect_ws
 from httpx_ws.transport import ASGIWebSocketTransport
 from sqlalchemy import select
 
@@ -27,9 +28,9 @@ CYCLE = datetime(2026, 1, 12, 20, 0, tzinfo=UTC)
 STATS = "subscription { energyStats { currentProduction timestamp } }"
 
 
-async def recv(ws, wait_s: float = 5.0) -> dict:
+async def recv(ws: AsyncWebSocketSession, wait_s: float = 5.0) -> dict[str, Any]:
     while True:
-        message = orjson.loads(await ws.receive_text(timeout=wait_s))
+        message: dict[str, Any] = orjson.loads(await ws.receive_text(timeout=wait_s))
         if message["type"] not in ("ka", "ping", "pong"):
             return message
 
@@ -49,7 +50,10 @@ class TestEmbedded:
             async with (
                 AsyncClient(transport=transport, base_url="http://hems.test") as client,
                 aconnect_ws(
-                    "http://hems.test/graphql", client, subprotocols=["graphql-transport-ws"]
+                    "http://hems.test/graphql",
+                    client,
+                    subprotocols=["graphql-transport-ws"],
+                    session_class=AsyncWebSocketSession,  # the default; names the type for mypy
                 ) as ws,
             ):
                 await ws.send_text(
