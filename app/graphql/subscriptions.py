@@ -108,8 +108,9 @@ class Subscription:
                 yield EnergyStats.from_live(stats)
 
     @strawberry.subscription(
-        description="Readings of the caller's devices (all when `ids` is omitted): the current "
-        "ones at once, then once per cycle. Unknown or foreign ids are NOT_FOUND."
+        description="Readings of the caller's devices (all of them, as they are at each cycle, "
+        "when `ids` is omitted): the current ones at once, then once per cycle. Unknown or "
+        "foreign ids are NOT_FOUND."
     )
     async def device_readings(
         self, info: Info, ids: list[strawberry.ID] | None = None
@@ -138,6 +139,10 @@ class Subscription:
             while True:
                 if not await mailbox.wait(_remaining_s(claims)) or _remaining_s(claims) <= 0:
                     raise Unauthenticated("token expired")
+                if ids is None:
+                    # "All my devices" follows the home: devices added or deleted since the last
+                    # message are in or out of this one (one short query per cycle).
+                    device_ids = await _owned_devices(info, claims.user_id, None)
                 stamp, updates = await snapshot()
                 if stamp is not None and stamp == last:
                     continue

@@ -208,6 +208,25 @@ class TestDeviceReadings:
             assert {r["reading"]["timestamp"] for r in update} == {first_cycle.isoformat()}
             await assert_silent(sock)
 
+    async def test_all_devices_follows_devices_added_and_deleted_meanwhile(
+        self, api_processes, db_session, ctx, first_cycle
+    ):
+        user, devices = await home(db_session)
+        async with gql_socket(api_processes[0].ws_url) as sock:
+            await sock.init(token_for(user))
+            await sock.subscribe(READINGS)
+            first = (await sock.next(wait_s=3))["data"]["deviceReadings"]
+            assert {r["deviceId"] for r in first} == {str(d.id) for d in devices}
+            added = await create_device(db_session, models.DeviceKind.HEATER, user)
+            gone = devices[0]
+            await db_session.delete(gone)
+            await db_session.commit()
+            await run_batch(ctx, [user], first_cycle)
+            update = (await sock.next())["data"]["deviceReadings"]
+            expected = {str(d.id) for d in devices[1:]} | {str(added.id)}
+            assert {r["deviceId"] for r in update} == expected
+            assert all(r["reading"] is not None for r in update)
+
     async def test_only_the_named_devices(self, api_processes, db_session, ctx, first_cycle):
         user, devices = await home(db_session)
         battery = next(d for d in devices if d.kind == models.DeviceKind.BATTERY)
