@@ -36,7 +36,12 @@ def start_embedded_retention(state: AppState) -> None:
     """Embedded default: prune old per-interval history in this process (ARQ cron otherwise)."""
     from app.pipeline.history import retention_loop
 
-    task = retention_loop(state.sessionmaker, state.settings.HISTORY_MINUTE_RETENTION_DAYS)
+    settings = state.settings
+    task = retention_loop(
+        state.sessionmaker,
+        settings.HISTORY_MINUTE_RETENTION_DAYS,
+        settings.HISTORY_DEVICE_MINUTE_RETENTION_DAYS,
+    )
     state.background.append(asyncio.create_task(task, name="hems-history-retention"))
 
 

@@ -141,18 +141,32 @@ async def write_history(
 
 
 async def prune_history(
-    sessionmaker: async_sessionmaker[AsyncSession], *, now: datetime, retention_days: int
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    now: datetime,
+    retention_days: int,
+    device_retention_days: int | None = None,
 ) -> int:
     """Delete interval rows older than the retention period, chunk by chunk; rows deleted.
 
-    Hour and day rollups are kept for good.
+    Device rows go after `device_retention_days` when that is shorter (homes' rows stay for
+    `retention_days`). Hour and day rollups are kept for good.
     """
-    before = now - timedelta(days=retention_days)
+    total = await _prune(sessionmaker, now - timedelta(days=retention_days), devices_only=False)
+    if device_retention_days is not None and device_retention_days < retention_days:
+        before = now - timedelta(days=device_retention_days)
+        total += await _prune(sessionmaker, before, devices_only=True)
+    return total
+
+
+async def _prune(
+    sessionmaker: async_sessionmaker[AsyncSession], before: datetime, *, devices_only: bool
+) -> int:
     total = 0
     while True:
         async with sessionmaker() as session:
             repo = HistoryRepository(session)
-            deleted = await repo.prune_minutes(before)
+            deleted = await repo.prune_minutes(before, devices_only=devices_only)
             await session.commit()
         total += deleted
         if deleted < PRUNE_CHUNK:
@@ -160,13 +174,18 @@ async def prune_history(
 
 
 async def retention_loop(
-    sessionmaker: async_sessionmaker[AsyncSession], retention_days: int
+    sessionmaker: async_sessionmaker[AsyncSession],
+    retention_days: int,
+    device_retention_days: int | None = None,
 ) -> None:
     """Embedded default: prune at start, then every RETENTION_EVERY_S (ARQ cron otherwise)."""
     while True:
         try:
             deleted = await prune_history(
-                sessionmaker, now=datetime.now(UTC), retention_days=retention_days
+                sessionmaker,
+                now=datetime.now(UTC),
+                retention_days=retention_days,
+                device_retention_days=device_retention_days,
             )
             if deleted:
                 logger.info("pruned energy history", extra={"rows": deleted})

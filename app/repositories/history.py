@@ -174,20 +174,28 @@ class HistoryRepository:
         )
         return (await self.session.execute(stmt)).all()
 
-    async def prune_minutes(self, before: datetime, *, limit: int = PRUNE_CHUNK) -> int:
-        """Delete up to `limit` interval rows older than `before`; returns how many went."""
+    async def prune_minutes(
+        self, before: datetime, *, limit: int = PRUNE_CHUNK, devices_only: bool = False
+    ) -> int:
+        """Delete up to `limit` interval rows older than `before`; returns how many went.
+
+        `devices_only` keeps the homes' rows (subject = owner) and deletes the devices' ones.
+        """
         table = HistoryTable.MINUTE.table
         if self._dialect == "postgresql":
+            only = " AND subject_id <> user_id" if devices_only else ""
             conn = await self.session.connection()
             raw = await conn.get_raw_connection()
             status: str = await raw.driver_connection.execute(  # type: ignore[union-attr]
                 "DELETE FROM energy_minute WHERE ctid = ANY(ARRAY("
-                "SELECT ctid FROM energy_minute WHERE bucket_start < $1 LIMIT $2))",
+                f"SELECT ctid FROM energy_minute WHERE bucket_start < $1{only} LIMIT $2))",
                 before,
                 limit,
             )
             return int(status.rsplit(" ", 1)[-1])
         rowid: ColumnElement[Any] = literal_column("rowid")
         victims = select(rowid).select_from(table).where(table.c.bucket_start < before)
+        if devices_only:
+            victims = victims.where(table.c.subject_id != table.c.user_id)
         result = await self.session.execute(delete(table).where(rowid.in_(victims.limit(limit))))
         return int(cast(Any, result).rowcount)

@@ -136,6 +136,46 @@ class TestRetention:
         assert await rows(sessionmaker, "energy_hour")
 
 
+@pytest.fixture(params=["postgres", "sqlite"])
+def any_state(request):
+    """The API state on PostgreSQL + Redis, or the embedded default (SQLite, in-process store)."""
+    return request.getfixturevalue("state" if request.param == "postgres" else "state_sqlite")
+
+
+class TestDeviceRetention:
+    async def test_device_rows_go_sooner_than_home_rows(self, any_state, monkeypatch):
+        state = any_state
+        sm = state.sessionmaker
+        async with sm() as session:
+            user, _ = await create_home(session)
+            await session.commit()
+        now = datetime(2026, 2, 1, 12, 0, tzinfo=UTC)
+        for instant in (now - timedelta(days=5), now - timedelta(days=3), now - timedelta(hours=1)):
+            for n in range(3):
+                await run_cycle(sm, state.live, instant + timedelta(minutes=n), batch_users=10)
+        before = await snapshot(sm)
+        monkeypatch.setattr(pipeline_history, "PRUNE_CHUNK", 7)  # several chunks
+        deleted = await prune_history(sm, now=now, retention_days=4, device_retention_days=2)
+        after = await snapshot(sm)
+        home_cut, device_cut = now - timedelta(days=4), now - timedelta(days=2)
+
+        def kept(subject, start):
+            return start >= (home_cut if subject == user.id else device_cut)
+
+        expected = {k: v for k, v in before["energy_minute"].items() if kept(*k)}
+        assert after["energy_minute"] == expected
+        assert deleted == len(before["energy_minute"]) - len(expected)
+        # The 3-day-old cycles keep the home's rows only; the rollups are untouched.
+        three_days = {k[0] for k in expected if k[1] < device_cut}
+        assert three_days == {user.id}
+        assert after["energy_hour"] == before["energy_hour"]
+        assert after["energy_day"] == before["energy_day"]
+
+    def test_device_retention_cannot_exceed_the_homes(self):
+        with pytest.raises(ValueError, match="HISTORY_DEVICE_MINUTE_RETENTION_DAYS"):
+            make_settings(HISTORY_MINUTE_RETENTION_DAYS=2, HISTORY_DEVICE_MINUTE_RETENTION_DAYS=3)
+
+
 class TestEmbeddedSQLite:
     async def test_records_once_rolls_up_and_prunes(self, state_sqlite):
         sm = state_sqlite.sessionmaker

@@ -13,8 +13,19 @@ logger = logging.getLogger("hems.worker")
 
 
 async def prune_energy_history(ctx: WorkerContext) -> dict[str, Any]:
-    """Delete per-interval history older than HISTORY_MINUTE_RETENTION_DAYS (rollups are kept)."""
-    days = ctx["settings"].HISTORY_MINUTE_RETENTION_DAYS
-    deleted = await prune_history(ctx["sessionmaker"], now=datetime.now(UTC), retention_days=days)
-    logger.info("pruned energy history", extra={"rows": deleted, "retention_days": days})
+    """Delete per-interval history older than HISTORY_MINUTE_RETENTION_DAYS, device rows older
+    than HISTORY_DEVICE_MINUTE_RETENTION_DAYS when set (rollups are kept)."""
+    settings = ctx["settings"]
+    days = settings.HISTORY_MINUTE_RETENTION_DAYS
+    device_days = settings.HISTORY_DEVICE_MINUTE_RETENTION_DAYS
+    deleted = await prune_history(
+        ctx["sessionmaker"],
+        now=datetime.now(UTC),
+        retention_days=days,
+        device_retention_days=device_days,
+    )
+    logger.info(
+        "pruned energy history",
+        extra={"rows": deleted, "retention_days": days, "device_retention_days": device_days},
+    )
     return {"deleted": deleted}
