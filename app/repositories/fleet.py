@@ -18,6 +18,7 @@ from sqlalchemy import Table, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import models
+from app.db import asyncpg_connection
 
 ACTIVE = models.DeviceStatus.ACTIVE
 
@@ -66,9 +67,8 @@ class FleetRepository:
     async def _pg_fetch(self, sql: str, *args: Any) -> Sequence[Any]:
         # asyncpg records index like rows; uuids are uuid.UUID subclasses, timestamps aware UTC,
         # the (non-native) enum columns plain strings.
-        conn = await self.session.connection()
-        raw = await conn.get_raw_connection()
-        return await raw.driver_connection.fetch(sql, *args)  # type: ignore[union-attr,no-any-return]
+        rows: Sequence[Any] = await (await asyncpg_connection(self.session)).fetch(sql, *args)
+        return rows
 
     async def _kind(
         self, model: type[models.Device], columns: Sequence[str], users: Sequence[uuid.UUID]
@@ -246,11 +246,7 @@ class FleetRepository:
         await self.session.execute(stmt, rows)
 
     async def _pg_exec(self, sql: str, *args: Any) -> None:
-        # asyncpg directly: array parameters of this size are an order of magnitude cheaper
-        # through one prepared statement than through SQLAlchemy's executemany.
-        conn = await self.session.connection()
-        raw = await conn.get_raw_connection()
-        await raw.driver_connection.execute(sql, *args)  # type: ignore[union-attr]
+        await (await asyncpg_connection(self.session)).execute(sql, *args)
 
 
 def _dt(epoch_s: float) -> datetime | None:

@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import models
+from app.db import asyncpg_connection
 from app.models.history import ENERGY_COLUMNS
 
 
@@ -105,9 +106,7 @@ class HistoryRepository:
         if not len(rows):
             return
         if self._dialect == "postgresql":
-            conn = await self.session.connection()
-            raw = await conn.get_raw_connection()
-            await raw.driver_connection.execute(  # type: ignore[union-attr]
+            await (await asyncpg_connection(self.session)).execute(
                 _PG_RECORD,
                 rows.subject_id,
                 rows.user_id,
@@ -184,9 +183,7 @@ class HistoryRepository:
         table = HistoryTable.MINUTE.table
         if self._dialect == "postgresql":
             only = " AND subject_id <> user_id" if devices_only else ""
-            conn = await self.session.connection()
-            raw = await conn.get_raw_connection()
-            status: str = await raw.driver_connection.execute(  # type: ignore[union-attr]
+            status: str = await (await asyncpg_connection(self.session)).execute(
                 "DELETE FROM energy_minute WHERE ctid = ANY(ARRAY("
                 f"SELECT ctid FROM energy_minute WHERE bucket_start < $1{only} LIMIT $2))",
                 before,
