@@ -98,14 +98,7 @@ class HemsGraphQL(SubscriptionAuth, GraphQL[Context, None]):
             await super().__call__(scope, _replay(received, receive), send)
             return
         client = scope.get("client")
-        context = Context(
-            settings=hems.settings,
-            db=db,
-            live=hems.live,
-            verifier=hems.verifier,
-            authorization=authorization,
-            client_host=client[0] if client else None,
-        )
+        context = _context(hems, db, authorization, client[0] if client else None)
         response: Response
         try:
             result = await self.schema.execute(
@@ -143,15 +136,24 @@ class HemsGraphQL(SubscriptionAuth, GraphQL[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
-        hems: AppState = request.app.state.hems
-        return Context(
-            settings=hems.settings,
-            db=request.scope[_DB_SCOPE_KEY],
-            live=hems.live,
-            verifier=hems.verifier,
-            authorization=request.headers.get("authorization"),
-            client_host=request.client.host if request.client else None,
+        return _context(
+            request.app.state.hems,
+            request.scope[_DB_SCOPE_KEY],
+            request.headers.get("authorization"),
+            request.client.host if request.client else None,
         )
+
+
+def _context(hems: AppState, db: Db, authorization: str | None, client_host: str | None) -> Context:
+    """A request's (or websocket's) context: the process's shared parts, its own session."""
+    return Context(
+        settings=hems.settings,
+        db=db,
+        live=hems.live,
+        verifier=hems.verifier,
+        authorization=authorization,
+        client_host=client_host,
+    )
 
 
 def _replay(received: list[Message], receive: Receive) -> Receive:
