@@ -64,10 +64,9 @@ async def _owned_devices(
     # One short read; the session is closed at once, not held for the socket's lifetime.
     async with db.lock:
         try:
-            rows = await DeviceRepository(db.session).list_for_owner(owner, None)
+            owned = await DeviceRepository(db.session).ids_for_owner(owner)
         finally:
             await db.close()
-    owned = [d.id for d in rows]
     if ids is None:
         return owned
     wanted: list[uuid.UUID] = []
