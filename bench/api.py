@@ -39,12 +39,12 @@ from bench.common import (
     BIN,
     JWT_SECRET,
     Servers,
-    emit,
+    fleet_parser,
     free_port,
     load_fleet,
     log,
     percentile,
-    servers,
+    run_on_servers,
     spawn,
     stop,
     wait_http,
@@ -204,9 +204,7 @@ async def run(args: argparse.Namespace, srv: Servers) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--users", type=int, default=500)
-    parser.add_argument("--devices-per-user", type=int, default=50)
+    parser = fleet_parser(__doc__, users=500)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument(
@@ -214,12 +212,9 @@ def main() -> None:
     )
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--devices-rate", type=float, default=20.0)
-    args = parser.parse_args()
     import uvloop
 
-    with servers() as srv:
-        figures = uvloop.run(run(args, srv))
-    emit(figures)
+    run_on_servers(run, parser.parse_args(), loop=uvloop.run)
 
 
 if __name__ == "__main__":

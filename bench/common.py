@@ -7,6 +7,7 @@ devices is ready in seconds and nothing depends on services already running.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import json
@@ -17,7 +18,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -102,6 +103,30 @@ def servers() -> Iterator[Servers]:
     finally:
         redis.stop()
         pg.destroy()
+
+
+def fleet_parser(doc: str, *, users: int) -> argparse.ArgumentParser:
+    """The scale flags every benchmark has; each adds its own."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--users", type=int, default=users)
+    parser.add_argument("--devices-per-user", type=int, default=50)
+    return parser
+
+
+Figures = Coroutine[Any, Any, dict[str, Any]]
+Run = Callable[[argparse.Namespace, Servers], Figures]
+
+
+def run_on_servers(
+    run: Run,
+    args: argparse.Namespace,
+    *,
+    loop: Callable[[Figures], dict[str, Any]] = asyncio.run,
+) -> None:
+    """One benchmark on fresh servers; its figures are the last line printed."""
+    with servers() as srv:
+        figures = loop(run(args, srv))
+    emit(figures)
 
 
 @dataclass

@@ -30,11 +30,11 @@ from app.live import keys
 from bench.common import (
     BIN,
     Servers,
-    emit,
+    fleet_parser,
     load_fleet,
     log,
     peak_rss_mb,
-    servers,
+    run_on_servers,
     spawn,
     stop,
 )
@@ -157,17 +157,12 @@ async def run(args: argparse.Namespace, srv: Servers) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--users", type=int, default=200)
-    parser.add_argument("--devices-per-user", type=int, default=50)
+    parser = fleet_parser(__doc__, users=200)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--batch-users", type=int, default=250, help="SIMULATION_BATCH_USERS")
     parser.add_argument("--cycles", type=int, default=1, help="measured cycles (median)")
     parser.add_argument("--warmup", type=int, default=1)
-    args = parser.parse_args()
-    with servers() as srv:
-        figures = asyncio.run(run(args, srv))
-    emit(figures)
+    run_on_servers(run, parser.parse_args())
 
 
 if __name__ == "__main__":

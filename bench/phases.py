@@ -14,7 +14,6 @@ seconds of load, engine, storage state (persist minus history), history, and Red
 from __future__ import annotations
 
 import argparse
-import asyncio
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -24,7 +23,7 @@ from app.live.backends import RedisBackend
 from app.live.store import LiveStore
 from app.pipeline.batch import BatchReport, simulate_batch
 from app.redis import create_redis
-from bench.common import Servers, emit, load_fleet, log, servers
+from bench.common import Servers, fleet_parser, load_fleet, log, run_on_servers
 
 PER = 50_000
 
@@ -81,16 +80,11 @@ async def run(args: argparse.Namespace, srv: Servers) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--users", type=int, default=1000)
-    parser.add_argument("--devices-per-user", type=int, default=50)
+    parser = fleet_parser(__doc__, users=1000)
     parser.add_argument("--batch-users", type=int, default=250)
     parser.add_argument("--cycles", type=int, default=3, help="measured cycles (median)")
     parser.add_argument("--warmup", type=int, default=1)
-    args = parser.parse_args()
-    with servers() as srv:
-        figures = asyncio.run(run(args, srv))
-    emit(figures)
+    run_on_servers(run, parser.parse_args())
 
 
 if __name__ == "__main__":

@@ -23,12 +23,12 @@ import orjson
 from bench.common import (
     BIN,
     Servers,
-    emit,
+    fleet_parser,
     free_port,
     load_fleet,
     log,
     percentile,
-    servers,
+    run_on_servers,
     spawn,
     stop,
     wait_http,
@@ -137,16 +137,11 @@ async def run(args: argparse.Namespace, srv: Servers) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--users", type=int, default=200)
-    parser.add_argument("--devices-per-user", type=int, default=50)
+    parser = fleet_parser(__doc__, users=200)
     parser.add_argument("--creates", type=int, default=600)
     parser.add_argument("--concurrency", type=int, default=1)
     parser.add_argument("--logins", type=int, default=20)
-    args = parser.parse_args()
-    with servers() as srv:
-        figures = asyncio.run(run(args, srv))
-    emit(figures)
+    run_on_servers(run, parser.parse_args())
 
 
 if __name__ == "__main__":
