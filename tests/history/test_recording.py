@@ -11,20 +11,13 @@ from sqlalchemy import select
 from app import models
 from app.live.backends import RedisBackend
 from app.live.store import LiveStore
+from app.models.history import ENERGY_COLUMNS
 from app.pipeline.cycle import run_cycle
 from app.services.history import local_day_start, zone
 from tests.fixtures.factories import create_device, create_home
 
 # Monday 2026-01-12 20:00 UTC = 12:00 in San Francisco: sun up, batteries charging.
 NOON = datetime(2026, 1, 12, 20, 0, tzinfo=UTC)
-COLUMNS = (
-    "produced_wh",
-    "consumed_wh",
-    "charged_wh",
-    "discharged_wh",
-    "imported_wh",
-    "exported_wh",
-)
 TABLES = ("energy_minute", "energy_hour", "energy_day")
 
 
@@ -38,7 +31,7 @@ async def rows(sessionmaker, table):
     t = models.Base.metadata.tables[table]
     async with sessionmaker() as s:
         result = await s.execute(
-            select(t.c.subject_id, t.c.bucket_start, t.c.user_id, *(t.c[c] for c in COLUMNS))
+            select(t.c.subject_id, t.c.bucket_start, t.c.user_id, *(t.c[c] for c in ENERGY_COLUMNS))
         )
         return {(r[0], r[1]): tuple(r[2:]) for r in result.all()}
 
