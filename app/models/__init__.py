@@ -3,6 +3,7 @@
 from app.models.base import Base, utcnow
 from app.models.device import Device, DeviceKind, DeviceStatus
 from app.models.history import EnergyDay, EnergyHour, EnergyMinute
+from app.models.home import Home
 from app.models.loads import AirConditioner, Heater
 from app.models.producers import Generator, SolarPanel
 from app.models.storage import Battery, ElectricVehicle, EVMode
@@ -22,6 +23,7 @@ __all__ = [
     "EnergyMinute",
     "Generator",
     "Heater",
+    "Home",
     "SolarPanel",
     "User",
     "utcnow",

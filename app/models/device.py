@@ -46,10 +46,15 @@ class Device(IdMixin, TimestampMixin, Base):
     __table_args__: tuple[Any, ...] = (
         Index("ix_device_owner_id_status", "owner_id", "status"),
         Index("ix_device_owner_id_created_at", "owner_id", "created_at"),
+        Index("ix_device_home_id_status", "home_id", "status"),
     )
 
     owner_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("user.id", ondelete="CASCADE"), nullable=False
+    )
+    # Every device belongs to one of its owner's homes (the owner's first home by default).
+    home_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("home.id", ondelete="CASCADE"), nullable=False
     )
     name: Mapped[str] = mapped_column(String(100), nullable=False)
     kind: Mapped[DeviceKind] = mapped_column(_enum(DeviceKind, "device_kind"), nullable=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import CheckConstraint, Float, ForeignKey
+from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.device import Device, DeviceKind, subclass_args
@@ -29,6 +29,11 @@ class SolarPanel(Device):
     max_capacity_w: Mapped[float] = mapped_column(Float, nullable=False)
     latitude: Mapped[float] = mapped_column(Float, nullable=False)
     longitude: Mapped[float] = mapped_column(Float, nullable=False)
+    # Created without a location of its own: the panel sits at its home's location, and follows
+    # it when the home moves (updateHome) or the panel moves to another home (moveDevice).
+    follows_home: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
 
 
 class Generator(Device):

@@ -1,4 +1,4 @@
-"""A HEMS account: credentials and the home's location and timezone."""
+"""A HEMS account: credentials, and the location and timezone of its first home."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ class User(IdMixin, TimestampMixin, Base):
 
     username: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
-    # The home's IANA timezone drives the EV commute schedule and local-calendar history.
+    # Those of the user's first home (kept equal to it, see app/models/home.py): the IANA
+    # timezone of the user's local calendar (energyHistory DAY/MONTH) and the home's location.
     timezone: Mapped[str] = mapped_column(String(64), nullable=False)
-    # The home's location drives the outdoor temperature model of air conditioners and heaters.
     latitude: Mapped[float] = mapped_column(Float, nullable=False)
     longitude: Mapped[float] = mapped_column(Float, nullable=False)
 
