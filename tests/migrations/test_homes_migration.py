@@ -188,18 +188,17 @@ async def _check_migrated(url: str, data: Data) -> None:
         13.405,
     )
     assert (tokyo.timezone, tokyo.latitude, tokyo.longitude) == ("Asia/Tokyo", 35.68, 139.69)
-    device_home = dict(
-        (r.id, r.home_id) for r in await _scalars(url, select(DEVICE.c.id, DEVICE.c.home_id))
-    )
+    device_home = {
+        r.id: r.home_id for r in await _scalars(url, select(DEVICE.c.id, DEVICE.c.home_id))
+    }
     assert device_home == {
         data.panel_at_home: berlin.id,
         data.panel_elsewhere: berlin.id,
         data.heater: tokyo.id,
     }
-    follows = dict(
-        (r.id, r.follows_home)
-        for r in await _scalars(url, select(PANEL.c.id, PANEL.c.follows_home))
-    )
+    follows = {
+        r.id: r.follows_home for r in await _scalars(url, select(PANEL.c.id, PANEL.c.follows_home))
+    }
     assert follows == {data.panel_at_home: True, data.panel_elsewhere: False}
     for name in ("energy_minute", "energy_hour", "energy_day"):
         energy = _energy(name)
