@@ -174,13 +174,17 @@ async def load_fleet(
     rows: dict[str, list[tuple[Any, ...]]] = {k: [] for k in MIX}
     device_rows: list[tuple[Any, ...]] = []
     user_rows: list[tuple[Any, ...]] = []
+    home_rows: list[tuple[Any, ...]] = []
     u01 = rng.random(n)
+    home_ids = _uuids(users, rng)  # drawn last: the other draws stay as they were
     fleet = Fleet(user_ids=user_ids, devices=n)
     for u, uid in enumerate(user_ids):
         tz, lat, lon = CITIES[city[u]]
         lat = float(lat + jitter[u, 0])
         lon = float(lon + jitter[u, 1])
         user_rows.append((uid, f"bench-{u}", password_hash, tz, lat, lon, now, now))
+        hid = home_ids[u]
+        home_rows.append((hid, uid, "Home", tz, lat, lon, now, now))
         base = u * devices_per_user
         if u < keep_devices:
             fleet.devices_of[uid] = device_ids[base : base + devices_per_user]
@@ -188,7 +192,7 @@ async def load_fleet(
             i = base + j
             did = device_ids[i]
             r = float(u01[i])
-            device_rows.append((did, uid, f"{kind}-{j}", KIND_NAMES[kind], "ACTIVE", now, now))
+            device_rows.append((did, uid, hid, f"{kind}-{j}", KIND_NAMES[kind], "ACTIVE", now, now))
             if kind == "solar":
                 area = 1.5 + 0.5 * r
                 eff = 0.17 + 0.06 * r
@@ -233,9 +237,32 @@ async def load_fleet(
             ],
         )
         await conn.copy_records_to_table(
+            "home",
+            records=home_rows,
+            columns=[
+                "id",
+                "owner_id",
+                "name",
+                "timezone",
+                "latitude",
+                "longitude",
+                "created_at",
+                "updated_at",
+            ],
+        )
+        await conn.copy_records_to_table(
             "device",
             records=device_rows,
-            columns=["id", "owner_id", "name", "kind", "status", "created_at", "updated_at"],
+            columns=[
+                "id",
+                "owner_id",
+                "home_id",
+                "name",
+                "kind",
+                "status",
+                "created_at",
+                "updated_at",
+            ],
         )
         for kind, (table, cols) in columns.items():
             if rows[kind]:

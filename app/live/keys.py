@@ -23,6 +23,11 @@ def user_energy_stats_key(user_id: uuid.UUID | str) -> str:
     return f"user:{user_id}:energy_stats"
 
 
+def home_energy_stats_key(home_id: uuid.UUID | str) -> str:
+    """`home:{id}:energy_stats`: one home's figures for the latest cycle (JSON, as the user's)."""
+    return f"home:{home_id}:energy_stats"
+
+
 def user_channel(user_id: uuid.UUID | str) -> str:
     """Pub/sub channel announcing that a cycle wrote this user's figures."""
     return f"{INTERNAL_PREFIX}user:{user_id}:cycle"

@@ -22,6 +22,23 @@ class LiveStore:
         (raw,) = await self.backend.mget([keys.user_energy_stats_key(user_id)])
         return decode_stats(raw)
 
+    async def home_energy_stats(self, home_id: uuid.UUID) -> EnergyStats | None:
+        """One home's latest figures; None before its first cycle or once expired."""
+        (raw,) = await self.backend.mget([keys.home_energy_stats_key(home_id)])
+        return decode_stats(raw)
+
+    async def homes_energy_stats(self, home_ids: Sequence[uuid.UUID]) -> list[EnergyStats | None]:
+        """Several homes' latest figures in key order, in one MGET round trip."""
+        raw = await self.backend.mget([keys.home_energy_stats_key(h) for h in home_ids])
+        return [decode_stats(r) for r in raw]
+
+    async def forget_home(self, home_id: uuid.UUID, device_ids: Sequence[uuid.UUID]) -> None:
+        """Drop a deleted home's figures and its devices' readings at once."""
+        wanted = [keys.home_energy_stats_key(home_id)]
+        for device_id in device_ids:
+            wanted += [keys.device_current_key(device_id), keys.device_storage_key(device_id)]
+        await self.backend.delete(wanted)
+
     async def device_readings(self, device_ids: Sequence[uuid.UUID]) -> list[DeviceReading | None]:
         """Readings for many devices in key order, in one MGET round trip."""
         wanted: list[str] = []

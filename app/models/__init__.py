@@ -2,7 +2,14 @@
 
 from app.models.base import Base, utcnow
 from app.models.device import Device, DeviceKind, DeviceStatus
-from app.models.history import EnergyDay, EnergyHour, EnergyMinute
+from app.models.history import (
+    EnergyDay,
+    EnergyHour,
+    EnergyMinute,
+    HomeEnergyDay,
+    HomeEnergyHour,
+    HomeEnergyMinute,
+)
 from app.models.home import Home
 from app.models.loads import AirConditioner, Heater
 from app.models.producers import Generator, SolarPanel
@@ -24,6 +31,9 @@ __all__ = [
     "Generator",
     "Heater",
     "Home",
+    "HomeEnergyDay",
+    "HomeEnergyHour",
+    "HomeEnergyMinute",
     "SolarPanel",
     "User",
     "utcnow",

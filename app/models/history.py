@@ -21,6 +21,10 @@ On PostgreSQL the two rollup tables are stored with `fillfactor` 50: every cycle
 row in place, and the free half of each page lets those updates be HOT (no new index entries),
 which roughly halves the cost of the rollup upserts.
 
+Per-home totals live in `home_energy_minute/hour/day` (keyed by home; the day rows on the
+home's own local calendar), written by the same cycle statement pattern. A user's rows are
+the sums of its homes' for the same interval (the user's days on its first home's calendar).
+
 All energies are Wh >= 0. Device rows leave `imported_wh`/`exported_wh` at 0: the grid is
 exchanged by the home, not by one device.
 """
@@ -82,4 +86,50 @@ class EnergyDay(_EnergyBucket, Base):
     __table_args__ = {"postgresql_with": {"fillfactor": ROLLUP_FILLFACTOR}}
 
 
-__all__ = ["ENERGY_COLUMNS", "EnergyDay", "EnergyHour", "EnergyMinute"]
+class _HomeEnergyBucket:
+    """A home's totals (the sums of its devices, and its own grid exchange): the same figures
+    as a user's rows, keyed by home. Deleting a home (or its user) deletes them (ON DELETE
+    CASCADE: one row per home per cycle, so the foreign key check costs little)."""
+
+    home_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("home.id", ondelete="CASCADE"), primary_key=True
+    )
+    bucket_start: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    produced_wh: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+    consumed_wh: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+    charged_wh: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+    discharged_wh: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+    imported_wh: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+    exported_wh: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+
+
+class HomeEnergyMinute(_HomeEnergyBucket, Base):
+    """Per-home interval rows; pruned with `energy_minute`'s totals retention."""
+
+    __tablename__ = "home_energy_minute"
+    __table_args__ = (Index("ix_home_energy_minute_bucket_start", "bucket_start"),)
+
+
+class HomeEnergyHour(_HomeEnergyBucket, Base):
+    """Per-home UTC hours. Kept."""
+
+    __tablename__ = "home_energy_hour"
+    __table_args__ = {"postgresql_with": {"fillfactor": ROLLUP_FILLFACTOR}}
+
+
+class HomeEnergyDay(_HomeEnergyBucket, Base):
+    """Per-home days of the home's own local calendar. Kept."""
+
+    __tablename__ = "home_energy_day"
+    __table_args__ = {"postgresql_with": {"fillfactor": ROLLUP_FILLFACTOR}}
+
+
+__all__ = [
+    "ENERGY_COLUMNS",
+    "EnergyDay",
+    "EnergyHour",
+    "EnergyMinute",
+    "HomeEnergyDay",
+    "HomeEnergyHour",
+    "HomeEnergyMinute",
+]

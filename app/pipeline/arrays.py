@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -45,10 +46,49 @@ def _epoch(rows: Sequence[Any], i: int) -> FloatArray:
     return np.fromiter((conv(r[i]) for r in rows), dtype=np.float64, count=len(rows))
 
 
-def build_input(rows: FleetRows, cycle_at: datetime) -> tuple[FleetInput, list[uuid.UUID]]:
-    """The engine input for a batch, plus the user ids in engine row order."""
-    user_ids = [r[0] for r in rows.users]
-    index = {uid: i for i, uid in enumerate(user_ids)}
+@dataclass(frozen=True, slots=True)
+class BatchHomes:
+    """Who is who in a batch: the engine simulates homes (one row each); users sum them.
+
+    `home_ids[i]` is engine row i; `home_user[i]` the row of its owner in `user_ids`;
+    `first_home[u]` the engine row of user u's first home (its timezone is the user's).
+    """
+
+    home_ids: list[uuid.UUID]
+    user_ids: list[uuid.UUID]
+    home_user: np.ndarray[Any, np.dtype[np.int64]]
+    first_home: np.ndarray[Any, np.dtype[np.int64]]
+
+    def per_user(self, per_home: FloatArray) -> FloatArray:
+        """Sum per-home values (W or Wh) per user, in `user_ids` order."""
+        return np.bincount(self.home_user, weights=per_home, minlength=len(self.user_ids)).astype(
+            np.float64, copy=False
+        )
+
+
+def batch_homes(homes: Sequence[Any]) -> BatchHomes:
+    """Index the batch's home rows (id, owner_id, ...; each owner's first home first)."""
+    user_index: dict[uuid.UUID, int] = {}
+    home_user = np.empty(len(homes), dtype=np.int64)
+    first: list[int] = []
+    for i, row in enumerate(homes):
+        u = user_index.get(row[1])
+        if u is None:
+            u = user_index[row[1]] = len(first)
+            first.append(i)
+        home_user[i] = u
+    return BatchHomes(
+        home_ids=[r[0] for r in homes],
+        user_ids=list(user_index),
+        home_user=home_user,
+        first_home=np.asarray(first, dtype=np.int64),
+    )
+
+
+def build_input(rows: FleetRows, cycle_at: datetime) -> tuple[FleetInput, BatchHomes]:
+    """The engine input for a batch (one engine row per home), and the batch's homes index."""
+    homes = batch_homes(rows.homes)
+    index = {hid: i for i, hid in enumerate(homes.home_ids)}
 
     def owners(kind_rows: Sequence[Any]) -> np.ndarray[Any, np.dtype[np.int64]]:
         return np.fromiter((index[r[1]] for r in kind_rows), dtype=np.int64, count=len(kind_rows))
@@ -61,10 +101,11 @@ def build_input(rows: FleetRows, cycle_at: datetime) -> tuple[FleetInput, list[u
     s, b, e = rows.solar, rows.batteries, rows.evs
     fleet = FleetInput(
         cycle_at=cycle_at,
+        # The engine's "users" are homes: each has its own location, clock and grid balance.
         users=UserArrays(
-            timezone=[r[1] for r in rows.users],
-            latitude=_col(rows.users, 2),
-            longitude=_col(rows.users, 3),
+            timezone=[r[2] for r in rows.homes],
+            latitude=_col(rows.homes, 3),
+            longitude=_col(rows.homes, 4),
         ),
         solar=SolarArrays(
             key=_keys(s),
@@ -106,4 +147,4 @@ def build_input(rows: FleetRows, cycle_at: datetime) -> tuple[FleetInput, list[u
         air_conditioners=loads(rows.air_conditioners),
         heaters=loads(rows.heaters),
     )
-    return fleet, user_ids
+    return fleet, homes

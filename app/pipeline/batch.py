@@ -33,6 +33,7 @@ class BatchReport:
     """What a batch did, and where its time went (seconds)."""
 
     users: int = 0
+    homes: int = 0
     devices: int = 0
     keys_written: int = 0
     failed_users: list[uuid.UUID] = field(default_factory=list)
@@ -46,6 +47,7 @@ class BatchReport:
 
     def add(self, other: BatchReport) -> None:
         self.users += other.users
+        self.homes += other.homes
         self.devices += other.devices
         self.keys_written += other.keys_written
         self.failed_users.extend(other.failed_users)
@@ -86,20 +88,20 @@ async def _run(
         repo = FleetRepository(session)
         rows = await repo.load(user_ids)
         t1 = time.perf_counter()
-        fleet, ordered_users = build_input(rows, cycle_at)
+        fleet, homes = build_input(rows, cycle_at)
         result = simulate_fleet(fleet)
         t2 = time.perf_counter()
         await _persist(repo, rows, result)
         th = time.perf_counter()
         # Same transaction as the storage state: a retried batch records its energy once.
-        await write_history(session, rows, result, ordered_users, cycle_at)
+        await write_history(session, rows, result, homes, cycle_at)
         report.history_s = time.perf_counter() - th
         await session.commit()
     t3 = time.perf_counter()
     items = encode_batch(
         result,
         ts=cycle_at.isoformat(),
-        user_ids=ordered_users,
+        homes=homes,
         ids={
             "solar": [r[0] for r in rows.solar],
             "generators": [r[0] for r in rows.generators],
@@ -112,9 +114,10 @@ async def _run(
         ev_capacity_wh=fleet.evs.capacity_kwh * 1000.0,
     )
     await live.write(items)
-    await publish_batch(live, ordered_users, cycle_at)
+    await publish_batch(live, homes.user_ids, cycle_at)
     t4 = time.perf_counter()
-    report.users = len(ordered_users)
+    report.users = len(homes.user_ids)
+    report.homes = len(homes.home_ids)
     report.devices = rows.device_count
     report.keys_written = len(items)
     report.load_s, report.engine_s = t1 - t0, t2 - t1

@@ -5,9 +5,10 @@ Energy of one cycle at instant t, over the interval it covers, [t - SIMULATION_I
 - batteries: flow_w x elapsed_s, the engine's own step (0 on a replay or a first cycle), so the
   recorded Wh equal the change in stored level exactly;
 - EVs: flow_w x connected_s (the time at home the flow applied to; driving is not a home flow);
-- per home: the sums of its devices, and imported/exported from the energy balance
-  net = consumed + charged - discharged - produced (> 0 imported, < 0 exported), the same sign
-  as the contract's netGridFlow.
+- per home (subject = home id): the sums of its devices, and imported/exported from the energy
+  balance net = consumed + charged - discharged - produced (> 0 imported, < 0 exported), the
+  same sign as the contract's netGridFlow;
+- per user (subject = user id): the sums of the user's homes (what `energyHistory` reads).
 Rows whose six figures are all 0 are not stored (a panel at night, an idle device).
 """
 
@@ -24,6 +25,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.pipeline.arrays import BatchHomes
 from app.repositories.fleet import FleetRows
 from app.repositories.history import PRUNE_CHUNK, HistoryRepository, HistoryRows
 from app.services.history import local_day_start, zone
@@ -53,17 +55,22 @@ def _split(energy_wh: FloatArray) -> tuple[FloatArray, FloatArray]:
 def build_history_rows(
     rows: FleetRows,
     result: FleetResult,
-    user_ids: Sequence[uuid.UUID],
+    homes: BatchHomes,
     cycle_at: datetime,
     interval_s: int,
-) -> HistoryRows:
-    """Per-device and per-home energy of the interval ending at `cycle_at` (Wh)."""
+) -> tuple[HistoryRows, HistoryRows]:
+    """Per-device and per-user energy, and per-home energy, of the interval ending at
+    `cycle_at` (Wh): (rows of energy_*, rows of home_energy_*).
+
+    A device's and a home's day rows follow the home's local calendar; a user's totals are the
+    sums of its homes, on the user's calendar (its first home's timezone).
+    """
     minute_start = (cycle_at - timedelta(seconds=interval_s)).astimezone(UTC)
     epoch = int(minute_start.timestamp())
     hour_start = datetime.fromtimestamp(epoch - epoch % 3600, UTC)
-    n = len(user_ids)
-    index = {uid: i for i, uid in enumerate(user_ids)}
-    day_of_user = [local_day_start(minute_start, zone(str(r[1]))) for r in rows.users]
+    n = len(homes.home_ids)
+    index = {hid: i for i, hid in enumerate(homes.home_ids)}
+    day_of_home = [local_day_start(minute_start, zone(str(r[2]))) for r in rows.homes]
     hours = interval_s / 3600.0
 
     subjects: list[uuid.UUID] = []
@@ -95,32 +102,52 @@ def build_history_rows(
     add(rows.batteries, _split(b.flow_w * b.elapsed_s / 3600.0), (2, 3))
     add(rows.evs, _split(e.flow_w * e.connected_s / 3600.0), (2, 3))
 
+    # Each home exchanges with the grid on its own; a user's import/export is its homes' sum
+    # (a home exporting does not offset another one importing: they have separate meters).
     produced, consumed, charged, discharged = totals
     net = consumed + charged - discharged - produced
-    device_cols = [np.concatenate(c) if c else np.zeros(0) for c in columns]
-    all_cols = [
-        np.concatenate([device_cols[0], produced]),
-        np.concatenate([device_cols[1], consumed]),
-        np.concatenate([device_cols[2], charged]),
-        np.concatenate([device_cols[3], discharged]),
-        np.concatenate([device_cols[4], np.maximum(net, 0.0)]),
-        np.concatenate([device_cols[5], np.maximum(-net, 0.0)]),
+    home_cols = [
+        produced,
+        consumed,
+        charged,
+        discharged,
+        np.maximum(net, 0.0),
+        np.maximum(-net, 0.0),
     ]
-    all_subjects = [*subjects, *user_ids]
-    all_owners = [*owners, *range(n)]
-    keep = np.flatnonzero(np.any(np.vstack(all_cols) != 0.0, axis=0)).tolist()
-    return HistoryRows(
-        minute_start=minute_start,
-        hour_start=hour_start,
-        subject_id=[all_subjects[i] for i in keep],
-        user_id=[user_ids[all_owners[i]] for i in keep],
-        day_start=[day_of_user[all_owners[i]] for i in keep],
-        produced_wh=all_cols[0][keep].tolist(),
-        consumed_wh=all_cols[1][keep].tolist(),
-        charged_wh=all_cols[2][keep].tolist(),
-        discharged_wh=all_cols[3][keep].tolist(),
-        imported_wh=all_cols[4][keep].tolist(),
-        exported_wh=all_cols[5][keep].tolist(),
+    user_cols = [homes.per_user(c) for c in home_cols]
+    device_cols = [np.concatenate(c) if c else np.zeros(0) for c in columns]
+    all_cols = [np.concatenate([device_cols[i], home_cols[i], user_cols[i]]) for i in range(6)]
+    users = homes.user_ids
+    owner_of = homes.home_user.tolist()
+    all_subjects = [*subjects, *homes.home_ids, *users]
+    all_users = [users[owner_of[h]] for h in owners] + [users[u] for u in owner_of] + users
+    all_days = (
+        [day_of_home[h] for h in owners]
+        + day_of_home
+        + [day_of_home[f] for f in homes.first_home.tolist()]
+    )
+
+    def _rows(keep: list[int]) -> HistoryRows:
+        return HistoryRows(
+            minute_start=minute_start,
+            hour_start=hour_start,
+            subject_id=[all_subjects[i] for i in keep],
+            user_id=[all_users[i] for i in keep],
+            day_start=[all_days[i] for i in keep],
+            produced_wh=all_cols[0][keep].tolist(),
+            consumed_wh=all_cols[1][keep].tolist(),
+            charged_wh=all_cols[2][keep].tolist(),
+            discharged_wh=all_cols[3][keep].tolist(),
+            imported_wh=all_cols[4][keep].tolist(),
+            exported_wh=all_cols[5][keep].tolist(),
+        )
+
+    nonzero = np.any(np.vstack(all_cols) != 0.0, axis=0)
+    in_homes = np.zeros(nonzero.size, dtype=bool)
+    in_homes[len(subjects) : len(subjects) + n] = True
+    return (
+        _rows(np.flatnonzero(nonzero & ~in_homes).tolist()),
+        _rows(np.flatnonzero(nonzero & in_homes).tolist()),
     )
 
 
@@ -128,16 +155,16 @@ async def write_history(
     session: AsyncSession,
     rows: FleetRows,
     result: FleetResult,
-    user_ids: Sequence[uuid.UUID],
+    homes: BatchHomes,
     cycle_at: datetime,
     interval_s: int | None = None,
 ) -> int:
     """Record the batch's interval in the batch's transaction (the caller commits); row count."""
-    history = build_history_rows(
-        rows, result, user_ids, cycle_at, interval_s or default_interval_s()
+    history, home_history = build_history_rows(
+        rows, result, homes, cycle_at, interval_s or default_interval_s()
     )
-    await HistoryRepository(session).record(history)
-    return len(history)
+    await HistoryRepository(session).record(history, home_history)
+    return len(history) + len(home_history)
 
 
 async def prune_history(
@@ -147,16 +174,33 @@ async def prune_history(
     retention_days: int,
     device_retention_days: int | None = None,
 ) -> int:
-    """Delete interval rows older than the retention period, chunk by chunk; rows deleted.
+    """Delete interval rows older than the retention period, chunk by chunk; the number of
+    `energy_minute` rows deleted.
 
-    Device rows go after `device_retention_days` when that is shorter (homes' rows stay for
-    `retention_days`). Hour and day rollups are kept for good.
+    Device rows go after `device_retention_days` when that is shorter (the users' rows and the
+    per-home rows of `home_energy_minute` stay for `retention_days`). Hour and day rollups are
+    kept for good.
     """
-    total = await _prune(sessionmaker, now - timedelta(days=retention_days), devices_only=False)
+    before = now - timedelta(days=retention_days)
+    total = await _prune(sessionmaker, before, devices_only=False)
+    homes = await _prune_homes(sessionmaker, before)
+    if homes:
+        logger.info("pruned per-home energy history", extra={"rows": homes})
     if device_retention_days is not None and device_retention_days < retention_days:
         before = now - timedelta(days=device_retention_days)
         total += await _prune(sessionmaker, before, devices_only=True)
     return total
+
+
+async def _prune_homes(sessionmaker: async_sessionmaker[AsyncSession], before: datetime) -> int:
+    total = 0
+    while True:
+        async with sessionmaker() as session:
+            deleted = await HistoryRepository(session).prune_home_minutes(before)
+            await session.commit()
+        total += deleted
+        if deleted < PRUNE_CHUNK:
+            return total
 
 
 async def _prune(

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from app.live import keys
 from app.live.readings import encode_current, encode_stats, encode_storage
+from app.pipeline.arrays import BatchHomes
 from app.simulation.fleet import STATUS_NAMES, FleetResult
 
 #: Readings are rounded to the milliwatt / milliwatt-hour: finer digits only cost Redis memory.
 DECIMALS = 3
 
 Items = list[tuple[str, bytes]]
+Figures = tuple[np.ndarray[Any, Any], ...]
 
 
 def _rounded(values: np.ndarray[Any, Any]) -> list[float]:
@@ -47,16 +49,29 @@ def _storage(
         items.append((keys.device_storage_key(device_id), encode_storage(cap, level, flow)))
 
 
+def _stats(
+    items: Items,
+    key: Callable[[uuid.UUID], str],
+    ids: Sequence[uuid.UUID],
+    figures: Figures,
+    ts: str,
+) -> None:
+    prod, cons, flow, net = (_rounded(f) for f in figures)
+    for subject, p, c, f, n in zip(ids, prod, cons, flow, net, strict=True):
+        items.append((key(subject), encode_stats(p, c, f, n, ts)))
+
+
 def encode_batch(
     result: FleetResult,
     *,
     ts: str,
-    user_ids: Sequence[uuid.UUID],
+    homes: BatchHomes,
     ids: dict[str, list[uuid.UUID]],
     battery_capacity_wh: np.ndarray[Any, Any],
     ev_capacity_wh: np.ndarray[Any, Any],
 ) -> Items:
-    """Every `device:*` and `user:*:energy_stats` item of a batch, ready for one bulk write."""
+    """Every `device:*`, `home:*:energy_stats` and `user:*:energy_stats` item of a batch, ready
+    for one bulk write. A user's figures are the sums of its homes' (engine rows)."""
     items: Items = []
     for kind in ("solar", "generators", "air_conditioners", "heaters"):
         part = getattr(result, kind)
@@ -72,13 +87,8 @@ def encode_batch(
     _current(items, ids["evs"], result.evs.power_w, result.evs.status, ts)
     _storage(items, ids["evs"], ev_capacity_wh, result.evs.charge_kwh * 1000.0, result.evs.flow_w)
     u = result.users
-    for user_id, prod, cons, flow, net in zip(
-        user_ids,
-        _rounded(u.production_w),
-        _rounded(u.consumption_w),
-        _rounded(u.storage_flow_w),
-        _rounded(u.net_grid_flow_w),
-        strict=True,
-    ):
-        items.append((keys.user_energy_stats_key(user_id), encode_stats(prod, cons, flow, net, ts)))
+    per_home = (u.production_w, u.consumption_w, u.storage_flow_w, u.net_grid_flow_w)
+    _stats(items, keys.home_energy_stats_key, homes.home_ids, per_home, ts)
+    per_user = tuple(homes.per_user(f) for f in per_home)
+    _stats(items, keys.user_energy_stats_key, homes.user_ids, per_user, ts)
     return items

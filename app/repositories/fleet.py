@@ -25,9 +25,13 @@ ACTIVE = models.DeviceStatus.ACTIVE
 
 @dataclass(frozen=True, slots=True)
 class FleetRows:
-    """Raw rows of one batch, per kind, in a stable order (device id)."""
+    """Raw rows of one batch, per kind, in a stable order (device id).
 
-    users: Sequence[Any]
+    `homes`: (id, owner_id, timezone, latitude, longitude), grouped by owner (owner id order)
+    and each owner's first home first. Device rows: (id, home_id, <kind columns>...).
+    """
+
+    homes: Sequence[Any]
     solar: Sequence[Any]
     generators: Sequence[Any]
     batteries: Sequence[Any]
@@ -79,14 +83,14 @@ class FleetRepository:
         kind = cast(Table, model.__table__)
         if self._postgres:
             return await self._pg_fetch(
-                f"SELECT d.id, d.owner_id, {', '.join(f'k.{kind.c[c].name}' for c in columns)}"
+                f"SELECT d.id, d.home_id, {', '.join(f'k.{kind.c[c].name}' for c in columns)}"
                 f" FROM device AS d JOIN {kind.name} AS k ON k.id = d.id"
                 " WHERE d.owner_id = ANY($1::uuid[]) AND d.status = $2 ORDER BY d.id",
                 list(users),
                 ACTIVE.value,
             )
         stmt = (
-            select(device.c.id, device.c.owner_id, *(kind.c[name] for name in columns))
+            select(device.c.id, device.c.home_id, *(kind.c[name] for name in columns))
             .join(kind, kind.c.id == device.c.id)
             .where(device.c.owner_id.in_(users), device.c.status == ACTIVE)
             .order_by(device.c.id)
@@ -94,25 +98,25 @@ class FleetRepository:
         return (await self.session.execute(stmt)).all()
 
     async def load(self, user_ids: Sequence[uuid.UUID]) -> FleetRows:
-        """Users and their active devices: seven selects for the whole batch."""
-        u = models.User
+        """The users' homes and their active devices: seven selects for the whole batch."""
+        h = models.Home
         if self._postgres:
-            users: Sequence[Any] = await self._pg_fetch(
-                'SELECT id, timezone, latitude, longitude FROM "user"'
-                " WHERE id = ANY($1::uuid[]) ORDER BY id",
+            homes: Sequence[Any] = await self._pg_fetch(
+                "SELECT id, owner_id, timezone, latitude, longitude FROM home"
+                " WHERE owner_id = ANY($1::uuid[]) ORDER BY owner_id, created_at, id",
                 list(user_ids),
             )
         else:
-            users = (
+            homes = (
                 await self.session.execute(
-                    select(u.id, u.timezone, u.latitude, u.longitude)
-                    .where(u.id.in_(user_ids))
-                    .order_by(u.id)
+                    select(h.id, h.owner_id, h.timezone, h.latitude, h.longitude)
+                    .where(h.owner_id.in_(user_ids))
+                    .order_by(h.owner_id, h.created_at, h.id)
                 )
             ).all()
         rated = ["rated_power_w"]
         return FleetRows(
-            users=users,
+            homes=homes,
             solar=await self._kind(
                 models.SolarPanel,
                 ["panel_area_m2", "efficiency", "max_capacity_w", "latitude", "longitude"],

@@ -4,8 +4,9 @@ Creates `home` (owner, name, IANA timezone, location), one home "Home" per exist
 the user's timezone and location, and `device.home_id` (not null, indexed with status) pointing
 every existing device at its owner's home. `solar_panel.follows_home` marks panels that sit at
 their home's location (existing panels: those whose location equals their owner's). The users'
-history totals are copied to their home's rows, so a migrated home's history starts with the
-account's past (one home per user: the home's totals are the user's).
+history totals are copied to their home's new `home_energy_*` rows, so a migrated home's
+history starts with the account's past (one home per user: the home's totals are the user's).
+A trigger keeps a user's timezone/location, when written to the user row, on its first home.
 
 Downgrade drops homes; devices stay with their owners (the user row keeps the first home's
 timezone and location throughout).
@@ -74,14 +75,34 @@ def upgrade() -> None:
         " AND u.latitude = solar_panel.latitude AND u.longitude = solar_panel.longitude)"
     )
 
+    _create_mirror_trigger()
+
+    for kind in ("minute", "hour", "day"):
+        _create_home_energy(kind)
     cols = ", ".join(ENERGY)
-    for table in ("energy_minute", "energy_hour", "energy_day"):
+    for kind in ("minute", "hour", "day"):
         op.execute(
-            f"INSERT INTO {table} (subject_id, bucket_start, user_id, {cols})"
-            f" SELECT h.id, e.bucket_start, e.user_id, {', '.join(f'e.{c}' for c in ENERGY)}"
-            f" FROM {table} e JOIN home h ON h.owner_id = e.subject_id"
+            f"INSERT INTO home_energy_{kind} (home_id, bucket_start, {cols})"
+            f" SELECT h.id, e.bucket_start, {', '.join(f'e.{c}' for c in ENERGY)}"
+            f" FROM energy_{kind} e JOIN home h ON h.owner_id = e.subject_id"
         )
 
+
+def _create_home_energy(kind: str) -> None:
+    name = f"home_energy_{kind}"
+    op.create_table(
+        name,
+        sa.Column("home_id", sa.Uuid(), nullable=False),
+        sa.Column("bucket_start", app.models.base.UTCDateTime(timezone=True), nullable=False),
+        *(sa.Column(c, sa.Float(), nullable=False) for c in ENERGY),
+        sa.ForeignKeyConstraint(
+            ["home_id"], ["home.id"], name=op.f(f"fk_{name}_home_id_home"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("home_id", "bucket_start", name=op.f(f"pk_{name}")),
+        **({} if kind == "minute" else {"postgresql_with": {"fillfactor": 50}}),
+    )
+    if kind == "minute":
+        op.create_index(f"ix_{name}_bucket_start", name, ["bucket_start"], unique=False)
 
 def _add_device_home() -> None:
     """device.home_id: added nullable, filled from the owner's home, then made NOT NULL."""
@@ -165,9 +186,42 @@ def _create_homes() -> None:
         bind.execute(home.insert(), rows[lo : lo + CHUNK])
 
 
+TRIGGER = "trg_user_location_first_home"
+FUNCTION = "hems_user_location_first_home"
+_FIRST_HOME = "SELECT id FROM home WHERE owner_id = NEW.id ORDER BY created_at, id LIMIT 1"
+_MIRROR = (
+    "UPDATE home SET timezone = NEW.timezone, latitude = NEW.latitude,"
+    f" longitude = NEW.longitude WHERE id = ({_FIRST_HOME})"
+)
+
+
+def _create_mirror_trigger() -> None:
+    """`user.timezone/latitude/longitude` are those of the first home: a change written to the
+    user row (by any writer) goes to the first home. The application writes both itself."""
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            f"CREATE FUNCTION {FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$"
+            f" BEGIN {_MIRROR}; RETURN NULL; END $$"
+        )
+        op.execute(
+            f'CREATE TRIGGER {TRIGGER} AFTER UPDATE OF timezone, latitude, longitude ON "user"'
+            f" FOR EACH ROW EXECUTE FUNCTION {FUNCTION}()"
+        )
+    else:
+        op.execute(
+            f'CREATE TRIGGER {TRIGGER} AFTER UPDATE OF timezone, latitude, longitude ON "user"'
+            f" FOR EACH ROW BEGIN {_MIRROR}; END"
+        )
+
+
 def downgrade() -> None:
-    for table in ("energy_minute", "energy_hour", "energy_day"):
-        op.execute(f"DELETE FROM {table} WHERE subject_id IN (SELECT id FROM home)")
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(f'DROP TRIGGER {TRIGGER} ON "user"')
+        op.execute(f"DROP FUNCTION {FUNCTION}()")
+    else:
+        op.execute(f"DROP TRIGGER {TRIGGER}")
+    for kind in ("minute", "hour", "day"):
+        op.drop_table(f"home_energy_{kind}")
     with op.batch_alter_table("solar_panel", schema=None) as batch_op:
         batch_op.drop_column("follows_home")
     with _kind_rows_kept(), op.batch_alter_table("device", schema=None) as batch_op:
