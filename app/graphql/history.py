@@ -35,9 +35,11 @@ async def resolve_history(
     to: datetime,
     first: int | None,
     after: str | None,
+    *,
+    home_timezone: str | None = None,
 ) -> EnergyHistoryConnection:
     """A page of the subject's history on the caller's local calendar (ownership checked by
-    the caller of this function)."""
+    the caller of this function); with `home_timezone`, a home's totals on its calendar."""
     owner = info.context.principal.user_id
     history.validate_range(from_, to, first)
 
@@ -48,12 +50,13 @@ async def resolve_history(
         return await history.history_page(
             session,
             subject_id,
-            user.timezone,
+            home_timezone or user.timezone,
             history.Resolution(resolution.value),
             from_,
             to,
             first,
             after,
+            home=home_timezone is not None,
         )
 
     return EnergyHistoryConnection.from_page(await info.context.db.run(load))

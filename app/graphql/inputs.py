@@ -16,12 +16,18 @@ class SolarPanelInput:
     efficiency: float | None = 0.2
     latitude: float | None = strawberry.UNSET
     longitude: float | None = strawberry.UNSET
+    home_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="Default: the caller's first home."
+    )
 
 
 @strawberry.input(name="GeneratorInput")
 class GeneratorInput:
     name: str
     rated_power_w: float
+    home_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="Default: the caller's first home."
+    )
 
 
 @strawberry.input(name="BatteryInput")
@@ -30,6 +36,9 @@ class BatteryInput:
     capacity_wh: float
     c_rate: float | None = 0.5
     initial_level_wh: float | None = 0.0
+    home_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="Default: the caller's first home."
+    )
 
 
 @strawberry.input(name="ElectricVehicleInput")
@@ -39,18 +48,38 @@ class ElectricVehicleInput:
     current_charge_kwh: float | None = strawberry.UNSET
     charge_rate_kw: float | None = 7.2
     driving_consumption_kwh_per_hour: float | None = 2.0
+    home_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="Default: the caller's first home."
+    )
 
 
 @strawberry.input(name="AirConditionerInput")
 class AirConditionerInput:
     name: str
     rated_power_w: float
+    home_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="Default: the caller's first home."
+    )
 
 
 @strawberry.input(name="HeaterInput")
 class HeaterInput:
     name: str
     rated_power_w: float
+    home_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="Default: the caller's first home."
+    )
+
+
+@strawberry.input(name="HomeInput")
+class HomeInput:
+    name: str
+    timezone: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="IANA name; createHome default: the service's; updateHome: unchanged.",
+    )
+    latitude: float | None = strawberry.UNSET
+    longitude: float | None = strawberry.UNSET
 
 
 def given(value: float | None, default: float) -> float:
@@ -60,3 +89,11 @@ def given(value: float | None, default: float) -> float:
 
 def optional(value: float | None) -> float | None:
     return None if value is strawberry.UNSET else value
+
+
+def optional_id(value: strawberry.ID | None) -> str | None:
+    return None if value is None or value is strawberry.UNSET else str(value)
+
+
+def optional_str(value: str | None) -> str | None:
+    return None if value is None or value is strawberry.UNSET else value

@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING
 
 from strawberry.dataloader import DataLoader
 
-from app.live.readings import DeviceReading
+from app import models
+from app.live.readings import DeviceReading, EnergyStats
+from app.repositories.home import HomeRepository
 
 if TYPE_CHECKING:
     from app.graphql.context import Context
@@ -18,10 +20,24 @@ if TYPE_CHECKING:
 @dataclass(frozen=True, slots=True)
 class Loaders:
     live_reading: DataLoader[uuid.UUID, DeviceReading | None]
+    #: Homes by id, for `Device.home` (the devices were resolved through their owner).
+    home: DataLoader[uuid.UUID, models.Home | None]
+    home_stats: DataLoader[uuid.UUID, EnergyStats | None]
 
 
 def build_loaders(context: Context) -> Loaders:
     async def load_readings(ids: Sequence[uuid.UUID]) -> list[DeviceReading | None]:
         return await context.live.device_readings(ids)
 
-    return Loaders(live_reading=DataLoader(load_fn=load_readings))
+    async def load_homes(ids: Sequence[uuid.UUID]) -> list[models.Home | None]:
+        found = await context.db.run(lambda s: HomeRepository(s).get_many(ids))
+        return [found.get(i) for i in ids]
+
+    async def load_home_stats(ids: Sequence[uuid.UUID]) -> list[EnergyStats | None]:
+        return await context.live.homes_energy_stats(ids)
+
+    return Loaders(
+        live_reading=DataLoader(load_fn=load_readings),
+        home=DataLoader(load_fn=load_homes),
+        home_stats=DataLoader(load_fn=load_home_stats),
+    )

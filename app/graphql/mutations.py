@@ -19,16 +19,21 @@ from app.graphql.inputs import (
     ElectricVehicleInput,
     GeneratorInput,
     HeaterInput,
+    HomeInput,
     SolarPanelInput,
     given,
     optional,
+    optional_id,
+    optional_str,
 )
 from app.graphql.permissions import IsAuthenticated
 from app.graphql.types import device as types
 from app.graphql.types.enums import EVMode
+from app.graphql.types.home import Home
 from app.graphql.types.user import AuthPayload, User
 from app.repositories.user import UserRepository
 from app.services import device as devices
+from app.services import home as homes
 from app.services import user as users
 from app.services.user import AuthResult
 
@@ -68,6 +73,15 @@ async def _owner(session: AsyncSession, info: Info) -> models.User:
     return user
 
 
+async def _owner_and_home(
+    session: AsyncSession, info: Info, home_id: strawberry.ID | None
+) -> tuple[models.User, models.Home]:
+    """The caller and the home a new device goes to (NOT_FOUND for a foreign homeId)."""
+    owner = await _owner(session, info)
+    home = await homes.home_for_new_device(session, owner.id, optional_id(home_id))
+    return owner, home
+
+
 @strawberry.type
 class Mutation:
     @strawberry.mutation
@@ -105,20 +119,21 @@ class Mutation:
 
     @strawberry.mutation(permission_classes=AUTH)
     async def create_solar_panel(self, info: Info, input: SolarPanelInput) -> types.SolarPanel:
-        settings = info.context.settings
-
         async def create(s: AsyncSession) -> models.SolarPanel:
+            owner = await _owner(s, info)
+            home = await homes.home_for_new_device(s, owner.id, optional_id(input.home_id))
             return await devices.create_solar_panel(
                 s,
-                await _owner(s, info),
+                owner,
+                home=home,
                 name=input.name,
                 panel_area_m2=input.panel_area_m2,
                 efficiency=given(input.efficiency, 0.2),
                 max_capacity_w=input.max_capacity_w,
                 latitude=optional(input.latitude),
                 longitude=optional(input.longitude),
-                default_latitude=settings.DEFAULT_LATITUDE,
-                default_longitude=settings.DEFAULT_LONGITUDE,
+                default_latitude=home.latitude,
+                default_longitude=home.longitude,
             )
 
         return types.SolarPanel.from_model(await unit_of_work(info, create))
@@ -126,8 +141,13 @@ class Mutation:
     @strawberry.mutation(permission_classes=AUTH)
     async def create_generator(self, info: Info, input: GeneratorInput) -> types.Generator:
         async def create(s: AsyncSession) -> models.Generator:
+            owner, home = await _owner_and_home(s, info, input.home_id)
             return await devices.create_generator(
-                s, await _owner(s, info), name=input.name, rated_power_w=input.rated_power_w
+                s,
+                owner,
+                home=home,
+                name=input.name,
+                rated_power_w=input.rated_power_w,
             )
 
         return types.Generator.from_model(await unit_of_work(info, create))
@@ -135,9 +155,11 @@ class Mutation:
     @strawberry.mutation(permission_classes=AUTH)
     async def create_battery(self, info: Info, input: BatteryInput) -> types.Battery:
         async def create(s: AsyncSession) -> models.Battery:
+            owner, home = await _owner_and_home(s, info, input.home_id)
             return await devices.create_battery(
                 s,
-                await _owner(s, info),
+                owner,
+                home=home,
                 name=input.name,
                 capacity_wh=input.capacity_wh,
                 c_rate=given(input.c_rate, 0.5),
@@ -151,9 +173,11 @@ class Mutation:
         self, info: Info, input: ElectricVehicleInput
     ) -> types.ElectricVehicle:
         async def create(s: AsyncSession) -> models.ElectricVehicle:
+            owner, home = await _owner_and_home(s, info, input.home_id)
             return await devices.create_electric_vehicle(
                 s,
-                await _owner(s, info),
+                owner,
+                home=home,
                 name=input.name,
                 battery_capacity_kwh=input.battery_capacity_kwh,
                 current_charge_kwh=optional(input.current_charge_kwh),
@@ -168,8 +192,13 @@ class Mutation:
         self, info: Info, input: AirConditionerInput
     ) -> types.AirConditioner:
         async def create(s: AsyncSession) -> models.AirConditioner:
+            owner, home = await _owner_and_home(s, info, input.home_id)
             return await devices.create_air_conditioner(
-                s, await _owner(s, info), name=input.name, rated_power_w=input.rated_power_w
+                s,
+                owner,
+                home=home,
+                name=input.name,
+                rated_power_w=input.rated_power_w,
             )
 
         return types.AirConditioner.from_model(await unit_of_work(info, create))
@@ -177,8 +206,13 @@ class Mutation:
     @strawberry.mutation(permission_classes=AUTH)
     async def create_heater(self, info: Info, input: HeaterInput) -> types.Heater:
         async def create(s: AsyncSession) -> models.Heater:
+            owner, home = await _owner_and_home(s, info, input.home_id)
             return await devices.create_heater(
-                s, await _owner(s, info), name=input.name, rated_power_w=input.rated_power_w
+                s,
+                owner,
+                home=home,
+                name=input.name,
+                rated_power_w=input.rated_power_w,
             )
 
         return types.Heater.from_model(await unit_of_work(info, create))
@@ -209,3 +243,59 @@ class Mutation:
             lambda s: devices.set_electric_vehicle_mode(s, owner, str(id), models.EVMode(mode)),
         )
         return types.ElectricVehicle.from_model(row)
+
+    @strawberry.mutation(permission_classes=AUTH)
+    async def create_home(self, info: Info, input: HomeInput) -> Home:
+        settings = info.context.settings
+
+        async def create(s: AsyncSession) -> models.Home:
+            return await homes.create_home(
+                s,
+                settings,
+                await _owner(s, info),
+                name=input.name,
+                timezone=optional_str(input.timezone),
+                latitude=optional(input.latitude),
+                longitude=optional(input.longitude),
+            )
+
+        return Home.from_model(await unit_of_work(info, create))
+
+    @strawberry.mutation(
+        permission_classes=AUTH,
+        description="Rename or relocate a home: the next cycles follow, the past stays.",
+    )
+    async def update_home(self, info: Info, id: strawberry.ID, input: HomeInput) -> Home:
+        owner = info.context.principal.user_id
+        row = await unit_of_work(
+            info,
+            lambda s: homes.update_home(
+                s,
+                owner,
+                str(id),
+                name=input.name,
+                timezone=optional_str(input.timezone),
+                latitude=optional(input.latitude),
+                longitude=optional(input.longitude),
+            ),
+        )
+        return Home.from_model(row)
+
+    @strawberry.mutation(
+        permission_classes=AUTH,
+        description="Delete a home with its devices, their history and live figures; "
+        "the last home cannot be deleted (BAD_USER_INPUT).",
+    )
+    async def delete_home(self, info: Info, id: strawberry.ID) -> bool:
+        owner = info.context.principal.user_id
+        deleted = await unit_of_work(info, lambda s: homes.delete_home(s, owner, str(id)))
+        await info.context.live.forget_home(deleted.home_id, deleted.device_ids)
+        return True
+
+    @strawberry.mutation(permission_classes=AUTH, description="Move a device to another home.")
+    async def move_device(
+        self, info: Info, id: strawberry.ID, home_id: strawberry.ID
+    ) -> types.Device:
+        owner = info.context.principal.user_id
+        row = await unit_of_work(info, lambda s: homes.move_device(s, owner, str(id), str(home_id)))
+        return types.device_from_model(row)

@@ -13,12 +13,15 @@ from app.graphql.permissions import IsAuthenticated
 from app.graphql.types.device import Device, device_from_model
 from app.graphql.types.enums import DeviceKind
 from app.graphql.types.history import EnergyHistoryConnection, HistoryResolution
+from app.graphql.types.home import Home
 from app.graphql.types.readings import EnergyStats
 from app.graphql.types.user import User
 from app.live.readings import EMPTY_STATS
 from app.repositories.device import DeviceRepository
+from app.repositories.home import HomeRepository
 from app.repositories.user import UserRepository
 from app.services.device import get_owned
+from app.services.home import get_owned_home
 
 AUTH: list[type[BasePermission]] = [IsAuthenticated]
 
@@ -79,3 +82,19 @@ class Query:
     ) -> EnergyHistoryConnection:
         owner = info.context.principal.user_id
         return await resolve_history(info, owner, resolution, from_, to, first, after)
+
+    @strawberry.field(permission_classes=AUTH, description="The caller's homes, first home first.")
+    async def homes(self, info: Info) -> list[Home]:
+        owner = info.context.principal.user_id
+        rows = await info.context.db.run(lambda s: HomeRepository(s).list_for_owner(owner))
+        if not rows:  # every account has a home: none means the account was deleted
+            raise Unauthenticated("account no longer exists")
+        return [Home.from_model(h) for h in rows]
+
+    @strawberry.field(
+        permission_classes=AUTH, description="NOT_FOUND for ids the caller does not own."
+    )
+    async def home(self, info: Info, id: strawberry.ID) -> Home | None:
+        owner = info.context.principal.user_id
+        row = await info.context.db.run(lambda s: get_owned_home(s, owner, str(id)))
+        return Home.from_model(row)

@@ -29,6 +29,8 @@ from app.graphql.types.readings import DeviceReading, EnergyStats
 from app.live.pubsub import hub_for
 from app.live.readings import EMPTY_STATS
 from app.repositories.device import DeviceRepository
+from app.repositories.home import HomeRepository
+from app.services.home import parse_home_id
 
 #: Most device ids one `deviceReadings` subscription may name.
 MAX_DEVICE_IDS = 500
@@ -83,6 +85,20 @@ async def _owned_devices(
     return wanted
 
 
+async def _owned_home(info: Info, owner: uuid.UUID, home_id: strawberry.ID) -> uuid.UUID:
+    """The caller's home id; unknown, malformed or foreign ids are NOT_FOUND."""
+    parsed = parse_home_id(str(home_id))
+    db = info.context.db
+    async with db.lock:  # one short read, not a session held for the socket's lifetime
+        try:
+            home = await HomeRepository(db.session).get_for_owner(parsed, owner)
+        finally:
+            await db.close()
+    if home is None:
+        raise NotFound(f"home {home_id!r} not found")
+    return parsed
+
+
 @strawberry.type
 class Subscription:
     @strawberry.subscription(
@@ -103,6 +119,32 @@ class Subscription:
                 stats = await live.energy_stats(claims.user_id) or EMPTY_STATS
                 if stats.timestamp is not None and stats.timestamp == last:
                     continue  # already sent (the first message raced the notice)
+                last = stats.timestamp
+                yield EnergyStats.from_live(stats)
+
+    @strawberry.subscription(
+        description="One of the caller's homes' figures: the current ones at once, then once "
+        "per cycle. An unknown or foreign homeId is NOT_FOUND."
+    )
+    async def home_energy_stats(
+        self, info: Info, home_id: strawberry.ID
+    ) -> AsyncGenerator[EnergyStats, None]:
+        claims = _claims(info)
+        home = await _owned_home(info, claims.user_id, home_id)
+        live = info.context.live
+        hub = hub_for(live)
+        # Cycles announce users; a home's figures are written with its owner's.
+        with hub.subscribe(claims.user_id) as mailbox:
+            await hub.ready()
+            stats = await live.home_energy_stats(home) or EMPTY_STATS
+            last: datetime | None = stats.timestamp
+            yield EnergyStats.from_live(stats)
+            while True:
+                if not await mailbox.wait(_remaining_s(claims)) or _remaining_s(claims) <= 0:
+                    raise Unauthenticated("token expired")
+                stats = await live.home_energy_stats(home) or EMPTY_STATS
+                if stats.timestamp is not None and stats.timestamp == last:
+                    continue
                 last = stats.timestamp
                 yield EnergyStats.from_live(stats)
 

@@ -62,6 +62,13 @@ _RECORDS = (
     .order_by(*_ORDER)
 )
 _RECORDS_OF_KIND = _RECORDS.where(_DEVICE.c.kind == bindparam("kind"))
+_HOME_RECORDS = (
+    select(*_COLUMNS)
+    .select_from(_JOINED)
+    .where(_DEVICE.c.home_id == bindparam("home"))
+    .order_by(*_ORDER)
+)
+_HOME_RECORDS_OF_KIND = _HOME_RECORDS.where(_DEVICE.c.kind == bindparam("kind"))
 _KIND = next(i for i, c in enumerate(_COLUMNS) if c is _DEVICE.c.kind)
 
 
@@ -82,11 +89,19 @@ class DeviceRepository:
             result = await self.session.execute(_RECORDS, {"owner": owner_id})
         else:
             result = await self.session.execute(_RECORDS_OF_KIND, {"owner": owner_id, "kind": kind})
-        records = []
-        for row in result.all():
-            fields = _FIELDS[row[_KIND]]
-            records.append(DeviceRecord(**{name: row[i] for name, i in fields}))
-        return records
+        return _records(result.all())
+
+    async def records_for_home(
+        self, home_id: uuid.UUID, kind: models.DeviceKind | None = None
+    ) -> list[DeviceRecord]:
+        """One home's devices as plain records, oldest first (the caller checked the home)."""
+        if kind is None:
+            result = await self.session.execute(_HOME_RECORDS, {"home": home_id})
+        else:
+            result = await self.session.execute(
+                _HOME_RECORDS_OF_KIND, {"home": home_id, "kind": kind}
+            )
+        return _records(result.all())
 
     async def get_for_owner(
         self, device_id: uuid.UUID, owner_id: uuid.UUID
@@ -109,3 +124,11 @@ class DeviceRepository:
 
     async def delete(self, device: models.Device) -> None:
         await self.session.delete(device)
+
+
+def _records(rows: Sequence[Any]) -> list[DeviceRecord]:
+    records = []
+    for row in rows:
+        fields = _FIELDS[row[_KIND]]
+        records.append(DeviceRecord(**{name: row[i] for name, i in fields}))
+    return records

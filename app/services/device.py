@@ -33,6 +33,7 @@ async def create_solar_panel(
     session: AsyncSession,
     owner: models.User,
     *,
+    home: models.Home | None = None,
     name: str,
     panel_area_m2: float,
     efficiency: float,
@@ -42,26 +43,35 @@ async def create_solar_panel(
     default_latitude: float,
     default_longitude: float,
 ) -> models.SolarPanel:
-    """Panels sit at the given location, else at the service's default location."""
+    """Panels sit at the given location, else at the default location (the mutation passes
+    the panel's home's), following their home when it moves (neither coordinate given)."""
     panel = models.SolarPanel(
         owner_id=owner.id,
+        home_id=home.id if home is not None else None,
         name=v.name("name", name),
         panel_area_m2=v.positive("panelAreaM2", panel_area_m2, maximum=MAX_AREA_M2),
         efficiency=v.in_range("efficiency", efficiency, 0.0, 1.0, low_open=True),
         max_capacity_w=v.positive("maxCapacityW", max_capacity_w, maximum=MAX_POWER_W),
         latitude=v.latitude("latitude", default_latitude if latitude is None else latitude),
         longitude=v.longitude("longitude", default_longitude if longitude is None else longitude),
+        follows_home=latitude is None and longitude is None,
     )
     return await _add(session, panel)
 
 
 async def create_generator(
-    session: AsyncSession, owner: models.User, *, name: str, rated_power_w: float
+    session: AsyncSession,
+    owner: models.User,
+    *,
+    home: models.Home | None = None,
+    name: str,
+    rated_power_w: float,
 ) -> models.Generator:
     return await _add(
         session,
         models.Generator(
             owner_id=owner.id,
+            home_id=home.id if home is not None else None,
             name=v.name("name", name),
             rated_power_w=v.positive("ratedPowerW", rated_power_w, maximum=MAX_POWER_W),
         ),
@@ -72,6 +82,7 @@ async def create_battery(
     session: AsyncSession,
     owner: models.User,
     *,
+    home: models.Home | None = None,
     name: str,
     capacity_wh: float,
     c_rate: float,
@@ -85,6 +96,7 @@ async def create_battery(
         session,
         models.Battery(
             owner_id=owner.id,
+            home_id=home.id if home is not None else None,
             name=v.name("name", name),
             capacity_wh=capacity,
             c_rate=v.positive("cRate", c_rate, maximum=MAX_C_RATE),
@@ -98,6 +110,7 @@ async def create_electric_vehicle(
     session: AsyncSession,
     owner: models.User,
     *,
+    home: models.Home | None = None,
     name: str,
     battery_capacity_kwh: float,
     current_charge_kwh: float | None,
@@ -114,6 +127,7 @@ async def create_electric_vehicle(
         session,
         models.ElectricVehicle(
             owner_id=owner.id,
+            home_id=home.id if home is not None else None,
             name=v.name("name", name),
             battery_capacity_kwh=capacity,
             current_charge_kwh=charge,
@@ -129,12 +143,18 @@ async def create_electric_vehicle(
 
 
 async def create_air_conditioner(
-    session: AsyncSession, owner: models.User, *, name: str, rated_power_w: float
+    session: AsyncSession,
+    owner: models.User,
+    *,
+    home: models.Home | None = None,
+    name: str,
+    rated_power_w: float,
 ) -> models.AirConditioner:
     return await _add(
         session,
         models.AirConditioner(
             owner_id=owner.id,
+            home_id=home.id if home is not None else None,
             name=v.name("name", name),
             rated_power_w=v.positive("ratedPowerW", rated_power_w, maximum=MAX_POWER_W),
         ),
@@ -142,12 +162,18 @@ async def create_air_conditioner(
 
 
 async def create_heater(
-    session: AsyncSession, owner: models.User, *, name: str, rated_power_w: float
+    session: AsyncSession,
+    owner: models.User,
+    *,
+    home: models.Home | None = None,
+    name: str,
+    rated_power_w: float,
 ) -> models.Heater:
     return await _add(
         session,
         models.Heater(
             owner_id=owner.id,
+            home_id=home.id if home is not None else None,
             name=v.name("name", name),
             rated_power_w=v.positive("ratedPowerW", rated_power_w, maximum=MAX_POWER_W),
         ),

@@ -211,8 +211,11 @@ async def history_page(
     end: datetime,
     first: int | None,
     after: str | None,
+    *,
+    home: bool = False,
 ) -> Page:
-    """One page of `subject_id`'s history (a user's home totals or one device)."""
+    """One page of `subject_id`'s history (a user's totals, one device, or with `home` one
+    home's totals), on the calendar of `timezone`."""
     start, end, size = validate_range(start, end, first)
     tz = zone(timezone)
     page = plan_page(
@@ -220,7 +223,7 @@ async def history_page(
     )
     if page.buckets:
         rows = await HistoryRepository(session).rows(
-            _SOURCE[resolution], subject_id, page.buckets[0].start, page.buckets[-1].end
+            _SOURCE[resolution], subject_id, page.buckets[0].start, page.buckets[-1].end, home=home
         )
         fill(page, rows, resolution, tz)
     return page

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
 from app import models
+from app.errors import NotFound
 from app.graphql.context import Info
 from app.graphql.history import After, First, From, To, resolve_history
 from app.graphql.types.enums import DeviceKind, EVMode
 from app.graphql.types.history import EnergyHistoryConnection, HistoryResolution
 from app.graphql.types.readings import DeviceReading
 from app.repositories.device import DeviceRecord
+
+if TYPE_CHECKING:
+    from app.graphql.types.home import Home
 
 
 @strawberry.interface(name="Device")
@@ -24,6 +28,16 @@ class Device:
     kind: DeviceKind
     created_at: datetime
     _uuid: strawberry.Private[uuid.UUID]
+    _home_id: strawberry.Private[uuid.UUID]
+
+    @strawberry.field(description="The home the device belongs to.")
+    async def home(self, info: Info) -> Annotated[Home, strawberry.lazy("app.graphql.types.home")]:
+        from app.graphql.types.home import Home
+
+        home = await info.context.loaders.home.load(self._home_id)
+        if home is None:  # deleted meanwhile, with the device
+            raise NotFound(f"device {self.id!r} not found")
+        return Home.from_model(home)
 
     @strawberry.field(description="Latest simulated reading; null before the first cycle.")
     async def live(self, info: Info) -> DeviceReading | None:
@@ -48,6 +62,7 @@ def _base(m: models.Device) -> dict[str, object]:
     return {
         "id": strawberry.ID(str(m.id)),
         "_uuid": m.id,
+        "_home_id": m.home_id,
         "name": m.name,
         "kind": m.kind,
         "created_at": m.created_at,

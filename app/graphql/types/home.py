@@ -1,0 +1,73 @@
+"""The `Home` type: a place with its own clock and location, its devices and figures."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import strawberry
+
+from app import models
+from app.graphql.context import Info
+from app.graphql.history import After, First, From, To, resolve_history
+from app.graphql.types.device import Device, device_from_model
+from app.graphql.types.enums import DeviceKind
+from app.graphql.types.history import EnergyHistoryConnection, HistoryResolution
+from app.graphql.types.readings import EnergyStats
+from app.live.readings import EMPTY_STATS
+from app.repositories.device import DeviceRepository
+
+
+@strawberry.type(name="Home")
+class Home:
+    id: strawberry.ID
+    name: str
+    timezone: str = strawberry.field(description="IANA timezone: EV schedule, local days.")
+    latitude: float = strawberry.field(description="Degrees north (weather, sun).")
+    longitude: float = strawberry.field(description="Degrees east (weather, sun).")
+    created_at: datetime
+    _uuid: strawberry.Private[uuid.UUID]
+
+    @classmethod
+    def from_model(cls, m: models.Home) -> Home:
+        return cls(
+            id=strawberry.ID(str(m.id)),
+            _uuid=m.id,
+            name=m.name,
+            timezone=m.timezone,
+            latitude=m.latitude,
+            longitude=m.longitude,
+            created_at=m.created_at,
+        )
+
+    @strawberry.field(description="This home's devices, oldest first.")
+    async def devices(self, info: Info, kind: DeviceKind | None = strawberry.UNSET) -> list[Device]:
+        home_id = self._uuid
+        rows = await info.context.db.run(
+            lambda s: DeviceRepository(s).records_for_home(
+                home_id, models.DeviceKind(kind) if kind else None
+            )
+        )
+        return [device_from_model(d) for d in rows]
+
+    @strawberry.field(description="This home's figures of the latest cycle.")
+    async def energy_stats(self, info: Info) -> EnergyStats:
+        stats = await info.context.loaders.home_stats.load(self._uuid)
+        return EnergyStats.from_live(stats or EMPTY_STATS)
+
+    @strawberry.field(
+        description="This home's energy per bucket; DAY and MONTH follow the home's calendar."
+    )
+    async def energy_history(
+        self,
+        info: Info,
+        resolution: HistoryResolution,
+        from_: From,
+        to: To,
+        first: First = None,
+        after: After = None,
+    ) -> EnergyHistoryConnection:
+        # The home was resolved through the caller's own homes, so it is theirs.
+        return await resolve_history(
+            info, self._uuid, resolution, from_, to, first, after, home_timezone=self.timezone
+        )
