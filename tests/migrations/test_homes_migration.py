@@ -210,6 +210,7 @@ async def _check_migrated(url: str, data: Data) -> None:
         # The user's totals are copied to its home.
         assert await _scalars(url, select(home_energy)) == [(berlin.id, 5.0)]
 
+
 async def _run(url: str) -> None:
     await asyncio.to_thread(_migrate, url, BEFORE)
     data = Data()
