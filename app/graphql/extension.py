@@ -8,10 +8,13 @@ the same order, does the same work with one hook per step.
 
 What it does, in the order the separate extensions did it:
 
-- limits: the token limit for the parser, then the depth, alias and cost rules (and, when
-  introspection is off, `NoSchemaIntrospectionCustomRule`) after the standard validation rules;
+- limits: the token limit for the parser, then `app.security.cost.check_limits` (shape, depth,
+  aliases, cost: each linear in the document) *before* the standard validation rules, which
+  run only on documents within those limits (some of them are quadratic in the document); when
+  introspection is off, `NoSchemaIntrospectionCustomRule` joins them and suggestions ("Did you
+  mean ...?") are left out, as they would name the fields introspection hides;
 - parsing and validation through process-wide LRU caches keyed by the query text (and the
-  document and rules), as `ParserCache` and `ValidationCache` do;
+  document, rules and the request's integer variables), as `ParserCache` and `ValidationCache` do;
 - once the operation is done: expected errors keep (or get) their code and the rest are masked
   (`ErrorCodes`), then the operation is counted and timed (`record_operation`).
 """
@@ -23,27 +26,52 @@ from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import Any
 
-from graphql import parse
+from graphql import GraphQLError, GraphQLSchema, parse, validate
+from graphql.language import DocumentNode
 from graphql.validation import ASTValidationRule
-from strawberry.schema.schema import validate_document
+from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
+from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from app.api.metrics import record_operation
 from app.graphql.errors import ErrorCodes
+from app.security.cost import check_limits, int_variables
 
 #: Distinct query texts (and validated documents) kept; clients send a handful of queries.
 CACHE_SIZE = 256
 
 _parse: Callable[..., Any] = lru_cache(maxsize=CACHE_SIZE)(parse)
-_validate: Callable[..., Any] = lru_cache(maxsize=CACHE_SIZE)(validate_document)
+_limits: Callable[..., list[GraphQLError]] = lru_cache(maxsize=CACHE_SIZE)(check_limits)
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _validate(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    rules: tuple[type[ASTValidationRule], ...],
+    hide_suggestions: bool,
+) -> list[GraphQLError]:
+    """The standard rules, the given ones and the two Strawberry adds for its input types."""
+    return validate(
+        schema,
+        document,
+        (*rules, MaybeNullValidationRule, OneOfInputValidationRule),
+        hide_suggestions=hide_suggestions,
+    )
 
 
 class HemsExtension(ErrorCodes):
-    """Build one per operation with the rules to add: `functools.partial(HemsExtension, rules)`."""
+    """Build one per operation with its settings: `functools.partial(HemsExtension, ...)`."""
 
-    def __init__(self, rules: tuple[type[ASTValidationRule], ...], max_tokens: int) -> None:
+    def __init__(
+        self,
+        rules: tuple[type[ASTValidationRule], ...],
+        max_tokens: int,
+        hide_suggestions: bool = False,
+    ) -> None:
         super().__init__()
         self.rules = rules
         self.max_tokens = max_tokens
+        self.hide_suggestions = hide_suggestions
 
     def on_operation(self) -> Iterator[None]:
         context = self.execution_context
@@ -66,7 +94,10 @@ class HemsExtension(ErrorCodes):
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
-        context.pre_execution_errors = _validate(
-            context.schema._schema, context.graphql_document, context.validation_rules
-        )
+        schema = context.schema._schema
+        document = context.graphql_document
+        errors = _limits(schema, document, int_variables(context.variables))
+        if not errors:
+            errors = _validate(schema, document, context.validation_rules, self.hide_suggestions)
+        context.pre_execution_errors = errors
         yield
