@@ -53,7 +53,12 @@ def fragment_chain(levels: int, fan_out: int, on: str = "Query", leaf: str = "__
     parts = [f"fragment F0 on {on} {{ {leaf} }}"]
     for i in range(1, levels + 1):
         parts.append(f"fragment F{i} on {on} {{ " + f"...F{i - 1} " * fan_out + "}")
-    root = "{ " + f"...F{levels}" + " }" if on == "Query" else "{ me { " + f"...F{levels}" + " } }"
+    roots = {
+        "Query": "{ %s }",
+        "Subscription": "subscription { %s }",
+        "Device": "{ devices { %s } }",
+    }
+    root = roots.get(on, "{ me { %s } }") % f"...F{levels}"
     return root + " " + " ".join(parts)
 
 
