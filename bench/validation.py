@@ -26,7 +26,7 @@ from collections.abc import Callable
 from graphql import GraphQLError, GraphQLSchema, parse
 
 from app.graphql.errors import with_codes
-from app.graphql.extension import _validate
+from app.graphql.extension import check_document
 from app.graphql.schema import MAX_TOKENS, build_schema
 from app.security.cost import (
     MAX_ARGUMENTS,
@@ -34,7 +34,6 @@ from app.security.cost import (
     MAX_KEY_REPEATS,
     MAX_OPERATIONS,
     MAX_SELECTIONS,
-    check_limits,
 )
 
 PLAIN = """
@@ -161,9 +160,7 @@ def validate_cold(schema: GraphQLSchema, document: str) -> list[GraphQLError]:
         ast = parse(document, max_tokens=MAX_TOKENS)
     except GraphQLError as error:
         return [error]
-    errors = check_limits(schema, ast)
-    if not errors:
-        errors = _validate.__wrapped__(schema, ast, (), False)
+    errors = check_document(schema, ast, (), (), False)
     # Then every error gets its code (and a bad literal the name of its field).
     return with_codes(ast, errors)
 

@@ -40,23 +40,41 @@ from app.security.cost import check_limits, int_variables
 CACHE_SIZE = 256
 
 _parse: Callable[..., Any] = lru_cache(maxsize=CACHE_SIZE)(parse)
-_limits: Callable[..., list[GraphQLError]] = lru_cache(maxsize=CACHE_SIZE)(check_limits)
 
 
-@lru_cache(maxsize=CACHE_SIZE)
-def _validate(
+def check_document(
     schema: GraphQLSchema,
     document: DocumentNode,
+    variables: tuple[tuple[str, int], ...],
     rules: tuple[type[ASTValidationRule], ...],
     hide_suggestions: bool,
 ) -> list[GraphQLError]:
-    """The standard rules, the given ones and the two Strawberry adds for its input types."""
+    """HEMS's linear limits, then (only within them) the standard rules, the given ones and
+    the two Strawberry adds for its input types."""
+    errors = check_limits(schema, document, variables)
+    if errors:
+        return errors
     return validate(
         schema,
         document,
         (*rules, MaybeNullValidationRule, OneOfInputValidationRule),
         hide_suggestions=hide_suggestions,
     )
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _check_text(
+    schema: GraphQLSchema,
+    query: str,
+    parse_options: tuple[tuple[str, Any], ...],
+    variables: tuple[tuple[str, int], ...],
+    rules: tuple[type[ASTValidationRule], ...],
+    hide_suggestions: bool,
+) -> list[GraphQLError]:
+    """`check_document` cached by the query *text*: a str hashes in C (and the parse cache
+    hands back the same document), where hashing a DocumentNode walks it in Python."""
+    document = _parse(query, **dict(parse_options))
+    return check_document(schema, document, variables, rules, hide_suggestions)
 
 
 class HemsExtension(ErrorCodes):
@@ -95,9 +113,16 @@ class HemsExtension(ErrorCodes):
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         schema = context.schema._schema
-        document = context.graphql_document
-        errors = _limits(schema, document, int_variables(context.variables))
-        if not errors:
-            errors = _validate(schema, document, context.validation_rules, self.hide_suggestions)
-        context.pre_execution_errors = errors
+        variables = int_variables(context.variables)
+        rules = context.validation_rules
+        if context.query is None:  # a document handed in directly: nothing to key a cache on
+            assert context.graphql_document is not None
+            context.pre_execution_errors = check_document(
+                schema, context.graphql_document, variables, rules, self.hide_suggestions
+            )
+        else:
+            options = tuple(context.parse_options.items())
+            context.pre_execution_errors = _check_text(
+                schema, context.query, options, variables, rules, self.hide_suggestions
+            )
         yield
