@@ -7,7 +7,7 @@ negative price costs money). Net cost = import cost - export revenue (+ fixed ch
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import overload
 
 import numpy as np
@@ -58,16 +58,15 @@ def cost_rate_per_hour(
 
 
 def local_day_start(day: date, tz: tzinfo) -> datetime:
-    """The first instant of local `day` in tz (aware, in tz). Where midnight is skipped by a DST
-    change (e.g. America/Santiago), that is the first wall-clock time after the gap."""
-    # fold=0 gives a skipped local time the offset from before the gap, i.e. the instant
-    # just after it; an existing midnight is unchanged by the round trip.
-    naive = datetime.combine(day, time(0))
-    return naive.replace(tzinfo=tz).astimezone(tz)
+    """The first instant of local `day` in tz, in UTC. Where midnight is skipped by a DST change
+    (e.g. America/Santiago), that is the first wall-clock time after the gap (01:00)."""
+    # fold=0 gives a skipped local time the offset from before the gap, i.e. the instant just
+    # after it. (Convert through UTC: astimezone to the datetime's own zone is a no-op.)
+    return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
 
 
 def local_day_bounds(day: date, tz: tzinfo) -> tuple[datetime, datetime]:
-    """[start, end) of local `day` in tz (23, 24 or 25 hours across DST)."""
+    """[start, end) of local `day` in tz, in UTC (23, 24 or 25 hours across DST)."""
     return local_day_start(day, tz), local_day_start(day + timedelta(days=1), tz)
 
 
