@@ -109,14 +109,16 @@ class TestIntervalPrices:
             HomeTariff(tou(window([Weekday.SUNDAY], "23:00", "01:00", 0.1, 0.05)), NEW_YORK),
         ]
         book = PriceBook.build(homes)
-        start = datetime(2026, 10, 22, tzinfo=UTC)
-        expected = [prices(h.tariff, h.slots, h.tz, start, start + timedelta(days=7))
-                    if h.tariff else None for h in homes]  # fmt: skip
+        start = datetime(2026, 10, 22, tzinfo=UTC)  # a week around Berlin's autumn change
+        end = start + timedelta(days=7)
+        expected: list[list[tuple[float, float]]] = []
+        for home in homes:
+            if home.tariff is None:
+                expected.append([(0.0, 0.0)] * 7 * 96)
+            else:
+                got = prices(home.tariff, home.slots, home.tz, start, end)
+                expected.append([(s.import_price_per_kwh, s.export_price_per_kwh) for s in got])
         first = quarter_index(start)
         for k in range(7 * 96):
             imp, exp = book.quarter_prices(first + k)
-            for h, slots in enumerate(expected):
-                want = (0.0, 0.0) if slots is None else (
-                    slots[k].import_price_per_kwh, slots[k].export_price_per_kwh
-                )  # fmt: skip
-                assert (imp[h], exp[h]) == want, (h, slots and slots[k].start)
+            assert list(zip(imp.tolist(), exp.tolist(), strict=True)) == [e[k] for e in expected]

@@ -100,7 +100,8 @@ class TestNegativeDynamicDay:
             paid += export_revenue
         assert earned == pytest.approx(-0.10 * 6.0)  # 6 kWh imported at -0.10: earned 0.60
         assert paid == pytest.approx(-0.03 * 2.4)  # 2.4 kWh exported at -0.03: cost 0.072
-        assert {s.import_price_per_kwh for s in prices(dynamic(0.25, 0.06), slots, BERLIN, midday, midday + timedelta(hours=2))} == {-0.10}  # fmt: skip
+        two_hours = prices(dynamic(0.25, 0.06), slots, BERLIN, midday, midday + timedelta(hours=2))
+        assert {s.import_price_per_kwh for s in two_hours} == {-0.10}
         assert len(prices(dynamic(), slots, BERLIN, start, end)) == 96
 
     def test_day_bounds_are_utc(self) -> None:

@@ -220,7 +220,13 @@ class TestCostProperties:
         for m in range(30):
             t0 = start + timedelta(minutes=m)
             got = book.interval_prices(t0, t0 + timedelta(minutes=1))
-            by_minutes += cost_of(np.full(len(many), wh_per_minute), np.zeros(len(many)), got.import_price_per_kwh, got.export_price_per_kwh)[0]  # fmt: skip
+            import_cost, _ = cost_of(
+                np.full(len(many), wh_per_minute),
+                np.zeros(len(many)),
+                got.import_price_per_kwh,
+                got.export_price_per_kwh,
+            )
+            by_minutes += import_cost
         # the same 30 minutes by quarter hour: the seconds of each quarter inside them
         end = start + timedelta(minutes=30)
         by_quarters = np.zeros(len(many))
