@@ -3,7 +3,7 @@
 No database, Redis or wall clock: instants come in as arguments. See docs/tariffs.md.
 """
 
-from app.tariffs.book import HomeTariff, IntervalPrices, PriceBook
+from app.tariffs.book import HomeTariff, IntervalPrices, PriceBook, SlotColumns
 from app.tariffs.cost import (
     cost_of,
     cost_rate_per_hour,
@@ -43,6 +43,7 @@ __all__ = [
     "PriceBook",
     "PriceSlot",
     "PricedSlot",
+    "SlotColumns",
     "SlotInput",
     "Tariff",
     "TariffInput",

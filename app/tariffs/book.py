@@ -36,13 +36,39 @@ _NO_SLOTS = np.empty(0, dtype=np.int64)
 
 
 @dataclass(frozen=True, slots=True)
+class SlotColumns:
+    """A home's uploaded slots as columns (what a query over the stored slots gives cheaply):
+    UTC quarter indices (epoch seconds // 900), import prices, export prices (NaN: fallback)."""
+
+    quarters: IndexArray
+    import_prices: FloatArray
+    export_prices: FloatArray
+
+    @classmethod
+    def from_slots(cls, slots: Sequence[PriceSlot]) -> SlotColumns:
+        return cls(
+            quarters=np.asarray([quarter_index(s.start) for s in slots], dtype=np.int64),
+            import_prices=np.asarray([s.import_price_per_kwh for s in slots], dtype=np.float64),
+            export_prices=np.asarray(
+                [
+                    np.nan if s.export_price_per_kwh is None else s.export_price_per_kwh
+                    for s in slots
+                ],
+                dtype=np.float64,
+            ),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class HomeTariff:
     """One home's pricing inputs: its tariff (None: no tariff, prices 0), its zone, and for a
-    DYNAMIC tariff the uploaded slots the book should know (e.g. today's and tomorrow's)."""
+    DYNAMIC tariff the uploaded slots the book should know (e.g. today's and tomorrow's), as
+    PriceSlots or, cheaper to compile for many homes, as SlotColumns. The later of two slots for
+    the same quarter wins."""
 
     tariff: Tariff | None
     tz: tzinfo
-    slots: Sequence[PriceSlot] = ()
+    slots: Sequence[PriceSlot] | SlotColumns = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,9 +127,9 @@ class PriceBook:
         tou_import: list[float] = []
         tou_export: list[float] = []
         dyn_home: list[int] = []
-        dyn_keys: list[int] = []
-        dyn_import: list[float] = []
-        dyn_export: list[float] = []
+        dyn_keys: list[IndexArray] = [_NO_SLOTS]
+        dyn_import: list[FloatArray] = [_empty_float()]
+        dyn_export: list[FloatArray] = [_empty_float()]
         for h, home in enumerate(homes):
             tariff = home.tariff
             if tariff is None:
@@ -122,16 +148,18 @@ class PriceBook:
                 tou_home.append(h)
                 tou_row.append(row)
                 tou_zone.append(zone_code.setdefault(home.tz, len(zone_code)))
-            elif tariff.kind is TariffKind.DYNAMIC and home.slots:
-                row_base = len(dyn_home) << _DYN_SHIFT
+            elif tariff.kind is TariffKind.DYNAMIC:
+                columns = home.slots
+                if not isinstance(columns, SlotColumns):
+                    columns = SlotColumns.from_slots(columns)
+                if not columns.quarters.shape[0]:
+                    continue
+                dyn_keys.append((len(dyn_home) << _DYN_SHIFT) | columns.quarters)
                 dyn_home.append(h)
-                fallback_export = tariff.fallback_export
-                for slot in home.slots:
-                    dyn_keys.append(row_base | quarter_index(slot.start))
-                    dyn_import.append(slot.import_price_per_kwh)
-                    export = slot.export_price_per_kwh
-                    dyn_export.append(fallback_export if export is None else export)
-        keys = np.asarray(dyn_keys, dtype=np.int64)
+                dyn_import.append(columns.import_prices)
+                exports = columns.export_prices
+                dyn_export.append(np.where(np.isnan(exports), tariff.fallback_export, exports))
+        keys = np.concatenate(dyn_keys)
         order = np.argsort(keys, kind="stable")
         keys = keys[order]
         # The same quarter twice for one home: the later slot wins (as in schedule.slot_map).
@@ -155,8 +183,8 @@ class PriceBook:
             dyn_home=np.asarray(dyn_home, dtype=np.int64),
             dyn_row_base=np.arange(len(dyn_home), dtype=np.int64) << _DYN_SHIFT,
             dyn_keys=keys[keep],
-            dyn_import=np.asarray(dyn_import, dtype=np.float64)[order],
-            dyn_export=np.asarray(dyn_export, dtype=np.float64)[order],
+            dyn_import=np.concatenate(dyn_import)[order],
+            dyn_export=np.concatenate(dyn_export)[order],
         )
 
     def quarter_prices(self, quarter: int) -> tuple[FloatArray, FloatArray]:

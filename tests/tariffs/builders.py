@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import datetime, tzinfo
 
-from app.tariffs import Tariff, TariffInput, TariffKind, Weekday, WindowInput, validate_tariff
+from app.tariffs import (
+    PriceSlot,
+    SlotColumns,
+    Tariff,
+    TariffInput,
+    TariffKind,
+    Weekday,
+    WindowInput,
+    validate_tariff,
+)
+from app.tariffs.schedule import quarter_start
 
 ALL_DAYS = tuple(Weekday)
 
@@ -64,3 +75,13 @@ def coverage_count(windows: Sequence[WindowInput]) -> list[int]:
             for k in range(length):
                 counts[(int(day) * 96 + start + k) % 672] += 1
     return counts
+
+
+def as_price_slots(slots: Sequence[PriceSlot] | SlotColumns) -> list[PriceSlot]:
+    """A HomeTariff's slots as PriceSlots, whichever form they were given in."""
+    if not isinstance(slots, SlotColumns):
+        return list(slots)
+    return [
+        PriceSlot(quarter_start(int(q)), float(i), None if math.isnan(e) else float(e))
+        for q, i, e in zip(slots.quarters, slots.import_prices, slots.export_prices, strict=True)
+    ]

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from app.tariffs import SLOT, HomeTariff, PriceBook, PriceSlot, Weekday, prices
+from app.tariffs import SLOT, HomeTariff, PriceBook, PriceSlot, SlotColumns, Weekday, prices
 from app.tariffs.schedule import quarter_index
-from tests.tariffs.builders import ALL_DAYS, dynamic, fixed, tou, window
+from tests.tariffs.builders import ALL_DAYS, as_price_slots, dynamic, fixed, tou, window
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -73,6 +73,21 @@ class TestIntervalPrices:
         assert book.interval_prices(AT - SLOT, AT - SLOT + MINUTE).import_price_per_kwh[0] == 0.3
         assert prices(dynamic(), slots, BERLIN, AT, AT + SLOT)[0].import_price_per_kwh == 0.2
 
+    def test_slot_columns_price_like_slots(self) -> None:
+        slots = [PriceSlot(AT, -0.04, -0.01), PriceSlot(AT + SLOT, 0.2), PriceSlot(AT, 0.3)]
+        columns = SlotColumns.from_slots(slots)
+        assert np.isnan(columns.export_prices[1])
+        as_slots = PriceBook.build([HomeTariff(dynamic(0.25, 0.06), BERLIN, slots)])
+        as_columns = PriceBook.build([HomeTariff(dynamic(0.25, 0.06), BERLIN, columns)])
+        for at in (AT, AT + SLOT, AT + 2 * SLOT):
+            a, b = (
+                as_slots.quarter_prices(quarter_index(at)),
+                as_columns.quarter_prices(quarter_index(at)),
+            )
+            assert (a[0].tolist(), a[1].tolist()) == (b[0].tolist(), b[1].tolist())
+        assert as_columns.quarter_prices(quarter_index(AT))[0].tolist() == [0.3]
+        assert as_columns.quarter_prices(quarter_index(AT + SLOT))[1].tolist() == [0.06]
+
     def test_dynamic_homes_do_not_see_each_others_slots(self) -> None:
         mine = [PriceSlot(AT, -0.5)]
         book = PriceBook.build(
@@ -116,7 +131,7 @@ class TestIntervalPrices:
             if home.tariff is None:
                 expected.append([(0.0, 0.0)] * 7 * 96)
             else:
-                got = prices(home.tariff, home.slots, home.tz, start, end)
+                got = prices(home.tariff, as_price_slots(home.slots), home.tz, start, end)
                 expected.append([(s.import_price_per_kwh, s.export_price_per_kwh) for s in got])
         first = quarter_index(start)
         for k in range(7 * 96):

@@ -15,6 +15,7 @@ from app.tariffs import (
     HomeTariff,
     PriceBook,
     PriceSlot,
+    SlotColumns,
     Tariff,
     TariffInput,
     TariffInputError,
@@ -28,7 +29,13 @@ from app.tariffs import (
     validate_tariff,
 )
 from app.tariffs.schedule import quarter_start, slot_map
-from tests.tariffs.builders import coverage_count, dynamic, fixed, reference_tou_price
+from tests.tariffs.builders import (
+    as_price_slots,
+    coverage_count,
+    dynamic,
+    fixed,
+    reference_tou_price,
+)
 
 ZONES = (
     "UTC",
@@ -102,7 +109,10 @@ def homes(draw: st.DrawFn, around: int) -> HomeTariff:
         PriceSlot(quarter_start(around + k), draw(signed_money), draw(st.none() | signed_money))
         for k in offsets
     ]
-    return HomeTariff(dynamic(draw(st.none() | money), draw(st.none() | signed_money)), tz, slots)
+    tariff = dynamic(draw(st.none() | money), draw(st.none() | signed_money))
+    if draw(st.booleans()):
+        return HomeTariff(tariff, tz, SlotColumns.from_slots(slots))
+    return HomeTariff(tariff, tz, slots)
 
 
 class TestValidationProperties:
@@ -160,7 +170,9 @@ class TestPriceProperties:
                 want = (
                     (0.0, 0.0)
                     if home.tariff is None
-                    else price_at(home.tariff, slot_map(home.slots), home.tz, quarter + k)
+                    else price_at(
+                        home.tariff, slot_map(as_price_slots(home.slots)), home.tz, quarter + k
+                    )
                 )
                 assert (imp[h], exp[h]) == want
 
