@@ -21,15 +21,9 @@ from datetime import datetime, tzinfo
 import numpy as np
 
 from app.simulation.arrays import BoolArray, FloatArray, IndexArray, require_aware
+from app.tariffs.clock import EPOCH, minute_of_week, quarter_ceil, quarter_index, quarter_start
 from app.tariffs.model import MINUTES_PER_WEEK, SLOT, PriceSlot, Tariff, TariffKind
-from app.tariffs.schedule import (
-    EPOCH,
-    minute_of_week,
-    quarter_ceil,
-    quarter_index,
-    quarter_start,
-    week_schedule,
-)
+from app.tariffs.schedule import week_schedule
 
 _DYN_SHIFT = 32
 _NO_SLOTS = np.empty(0, dtype=np.int64)

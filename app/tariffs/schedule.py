@@ -15,43 +15,27 @@ local quarter hour and windows (on the quarter hour) never cut a slot.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import datetime, tzinfo
 from functools import lru_cache
 
+from app.tariffs.clock import (
+    minute_of_week,
+    quarter_ceil,
+    quarter_index,
+    quarter_start,
+    week_segments,
+)
 from app.tariffs.model import (
-    MINUTES_PER_DAY,
     MINUTES_PER_WEEK,
     SLOT,
     PricedSlot,
     PriceSlot,
     Tariff,
     TariffKind,
-    Window,
 )
-
-
-def week_segments(windows: Sequence[Window]) -> list[tuple[int, int, int]]:
-    """(start, end, window index) in minutes of the week for every day of every window, sorted.
-
-    A window starting on SUNDAY and crossing midnight wraps into Monday morning: it gives two
-    segments, [start, 10080) and [0, end).
-    """
-    segments: list[tuple[int, int, int]] = []
-    for index, window in enumerate(windows):
-        for day in window.days:
-            start = day * MINUTES_PER_DAY + window.start_minute
-            end = day * MINUTES_PER_DAY + window.end_minute
-            if window.crosses_midnight:
-                end += MINUTES_PER_DAY
-            if end > MINUTES_PER_WEEK:
-                segments.append((start, MINUTES_PER_WEEK, index))
-                segments.append((0, end - MINUTES_PER_WEEK, index))
-            else:
-                segments.append((start, end, index))
-    segments.sort()
-    return segments
+from app.tariffs.validation import validate_range
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,30 +81,6 @@ def week_schedule(tariff: Tariff) -> WeekSchedule:
     )
 
 
-def minute_of_week(when: datetime, tz: tzinfo) -> int:
-    """Minutes since the local Monday 00:00 of the week holding `when` (aware) in `tz`."""
-    local = when.astimezone(tz)
-    return local.weekday() * MINUTES_PER_DAY + local.hour * 60 + local.minute
-
-
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def quarter_index(when: datetime) -> int:
-    """Index of the UTC quarter hour holding `when` (aware): floor(epoch seconds / 900)."""
-    return (when - EPOCH) // SLOT
-
-
-def quarter_ceil(when: datetime) -> int:
-    """Index of the first UTC quarter hour starting at or after `when` (aware)."""
-    return -((EPOCH - when) // SLOT)
-
-
-def quarter_start(index: int) -> datetime:
-    """UTC start of quarter hour `index`."""
-    return EPOCH + index * SLOT
-
-
 def slot_map(slots: Iterable[PriceSlot]) -> dict[int, PriceSlot]:
     """Uploaded slots by quarter index (a later slot for the same quarter wins)."""
     return {quarter_index(slot.start): slot for slot in slots}
@@ -148,12 +108,12 @@ def prices(
 ) -> list[PricedSlot]:
     """The prices in force per 15-minute slot for every slot overlapping [start, end).
 
-    `start`/`end` are aware and already checked (`validation.validate_range`); the first slot
-    starts at `start` floored to the quarter hour. For a local day (local midnight to the next),
-    92, 96 or 100 slots.
+    The range is checked first (`validation.validate_range`: aware, end after start, at most
+    31 days; TariffInputError naming `from`/`to`). The first slot starts at `start` floored to
+    the quarter hour, the last ends at `end` rounded up. For a local day (local midnight to the
+    next), 92, 96 or 100 slots.
     """
-    if end <= start:
-        return []
+    start, end = validate_range(start, end)
     by_quarter = slot_map(slots) if tariff.kind is TariffKind.DYNAMIC else {}
     out: list[PricedSlot] = []
     for quarter in range(quarter_index(start), quarter_ceil(end)):

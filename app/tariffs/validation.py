@@ -16,6 +16,7 @@ from functools import cache
 
 import pycountry
 
+from app.tariffs.clock import quarter_index, week_segments
 from app.tariffs.errors import FieldError, TariffInputError
 from app.tariffs.model import (
     MAX_ABS_PRICE,
@@ -33,7 +34,6 @@ from app.tariffs.model import (
     WindowInput,
     format_minute,
 )
-from app.tariffs.schedule import quarter_index, week_segments
 
 MAX_REPORTED_ERRORS = 100
 """Problems listed in one error at most (a 1,000-slot upload of garbage needs no 2,000 lines)."""

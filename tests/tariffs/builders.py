@@ -16,7 +16,7 @@ from app.tariffs import (
     WindowInput,
     validate_tariff,
 )
-from app.tariffs.schedule import quarter_start
+from app.tariffs.clock import quarter_start
 
 ALL_DAYS = tuple(Weekday)
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from app.tariffs import SLOT, HomeTariff, PriceBook, PriceSlot, SlotColumns, Weekday, prices
-from app.tariffs.schedule import quarter_index
+from app.tariffs.clock import quarter_index
 from tests.tariffs.builders import ALL_DAYS, as_price_slots, dynamic, fixed, tou, window
 
 BERLIN = ZoneInfo("Europe/Berlin")

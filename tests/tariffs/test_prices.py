@@ -12,6 +12,7 @@ from app.tariffs import (
     PricedSlot,
     PriceSlot,
     Tariff,
+    TariffInputError,
     Weekday,
     local_day_bounds,
     prices,
@@ -86,7 +87,19 @@ class TestSlotCount:
         assert [s.start.strftime("%H:%M") for s in slots] == ["10:00", "10:15"]
         aligned = datetime(2026, 6, 1, 10, tzinfo=UTC)
         assert len(prices(fixed(), [], BERLIN, aligned, aligned + SLOT)) == 1
-        assert prices(fixed(), [], BERLIN, aligned, aligned) == []
+        with pytest.raises(TariffInputError) as caught:
+            prices(fixed(), [], BERLIN, aligned, aligned)
+        assert caught.value.field == "to"
+
+    def test_the_range_is_checked(self) -> None:
+        start = datetime(2026, 6, 1, tzinfo=UTC)
+        assert len(prices(fixed(), [], BERLIN, start, start + timedelta(days=31))) == 31 * 96
+        with pytest.raises(TariffInputError) as caught:
+            prices(fixed(), [], BERLIN, start, start + timedelta(days=31, minutes=15))
+        assert caught.value.field == "to"
+        with pytest.raises(TariffInputError) as caught:
+            prices(fixed(), [], BERLIN, start.replace(tzinfo=None), start + SLOT)
+        assert caught.value.field == "from"
 
 
 class TestFixed:

@@ -28,7 +28,8 @@ from app.tariffs import (
     prices,
     validate_tariff,
 )
-from app.tariffs.schedule import quarter_start, slot_map
+from app.tariffs.clock import quarter_start
+from app.tariffs.schedule import slot_map
 from tests.tariffs.builders import (
     as_price_slots,
     coverage_count,
