@@ -139,7 +139,7 @@ def _window(index: int, value: WindowInput, problems: _Problems) -> Window | Non
     if not value.days:
         problems.add(f"{path}.days", "must name at least one weekday")
         ok = False
-    for d, raw in enumerate(value.days):
+    for d, raw in enumerate(value.days or ()):
         day = _weekday(raw)
         if day is None:
             problems.add(f"{path}.days[{d}]", f"{raw!r} is not a weekday (MONDAY ... SUNDAY)")

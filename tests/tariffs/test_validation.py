@@ -17,6 +17,7 @@ from app.tariffs import (
     TariffInputError,
     TariffKind,
     Weekday,
+    WindowInput,
     validate_range,
     validate_tariff,
     validate_upload,
@@ -110,6 +111,11 @@ class TestValidateTariff:
             ({"windows": [window([MON], "07:00", "07:60")]}, "windows[0].endTime", "'HH:MM'"),
             ({"windows": [window([MON], "07:00", "07:00")]}, "windows[0].endTime", "empty"),
             ({"windows": [window([], "07:00", "08:00")]}, "windows[0].days", "at least one"),
+            (
+                {"windows": [WindowInput(None, "07:00", "08:00", 0.1, 0.0)]},  # type: ignore[arg-type]
+                "windows[0].days",
+                "at least one",
+            ),
             ({"windows": [window(["MON"], "07:00", "08:00")]}, "windows[0].days[0]", "weekday"),
             (
                 {"windows": [window([MON], "07:00", "08:00", imp=-0.1)]},
