@@ -18,7 +18,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.live.pubsub import publish_batch
-from app.live.store import LiveStore
+from app.live.store import DeletionGuard, LiveStore
 from app.pipeline.arrays import build_input
 from app.pipeline.history import write_history
 from app.pipeline.readings import encode_batch
@@ -74,6 +74,19 @@ async def _persist(repo: FleetRepository, rows: FleetRows, result: FleetResult) 
     )
 
 
+def _owners(rows: FleetRows) -> dict[uuid.UUID, uuid.UUID]:
+    """Device id -> owner id for every device of the batch."""
+    kinds = (
+        rows.solar,
+        rows.generators,
+        rows.batteries,
+        rows.evs,
+        rows.air_conditioners,
+        rows.heaters,
+    )
+    return {r[0]: r[1] for kind in kinds for r in kind}
+
+
 async def _run(
     sessionmaker: async_sessionmaker[AsyncSession],
     live: LiveStore,
@@ -82,6 +95,9 @@ async def _run(
 ) -> BatchReport:
     report = BatchReport()
     t0 = time.perf_counter()
+    # Read before the load: a device deleted from here on keeps its keys forgotten (and its
+    # owner's figures, which count it, unwritten) whenever the deletion lands in this cycle.
+    mark = await live.deletion_mark()
     async with sessionmaker() as session:
         repo = FleetRepository(session)
         rows = await repo.load(user_ids)
@@ -111,7 +127,7 @@ async def _run(
         battery_capacity_wh=fleet.batteries.capacity_wh,
         ev_capacity_wh=fleet.evs.capacity_kwh * 1000.0,
     )
-    await live.write(items)
+    await live.write(items, DeletionGuard(mark, lambda: _owners(rows)))
     await publish_batch(live, ordered_users, cycle_at)
     t4 = time.perf_counter()
     report.users = len(ordered_users)
