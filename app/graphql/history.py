@@ -7,12 +7,9 @@ from datetime import datetime
 from typing import Annotated
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import Unauthenticated
 from app.graphql.context import Info
 from app.graphql.types.history import EnergyHistoryConnection, HistoryResolution
-from app.repositories.user import UserRepository
 from app.services import history
 
 From = Annotated[datetime, strawberry.argument(name="from", description="Inclusive (UTC).")]
@@ -37,23 +34,9 @@ async def resolve_history(
     after: str | None,
 ) -> EnergyHistoryConnection:
     """A page of the subject's history on the caller's local calendar (ownership checked by
-    the caller of this function)."""
-    owner = info.context.principal.user_id
-    history.validate_range(from_, to, first)
-
-    async def load(session: AsyncSession) -> history.Page:
-        user = await UserRepository(session).get(owner)
-        if user is None:  # a valid token for an account that no longer exists
-            raise Unauthenticated("account no longer exists")
-        return await history.history_page(
-            session,
-            subject_id,
-            user.timezone,
-            history.Resolution(resolution.value),
-            from_,
-            to,
-            first,
-            after,
-        )
-
-    return EnergyHistoryConnection.from_page(await info.context.db.run(load))
+    the caller of this function); the pages of one request are read together."""
+    request = history.page_request(
+        subject_id, history.Resolution(resolution.value), from_, to, first, after
+    )
+    page = await info.context.loaders.history_page.load(request)
+    return EnergyHistoryConnection.from_page(page)

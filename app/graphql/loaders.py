@@ -1,4 +1,5 @@
-"""Per-request DataLoaders: a device list costs one live-store round trip, not one per device."""
+"""Per-request DataLoaders: a device list costs one live-store round trip and one history query,
+not one per device."""
 
 from __future__ import annotations
 
@@ -7,9 +8,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
+from app.errors import Unauthenticated
 from app.live.readings import DeviceReading
+from app.repositories.user import UserRepository
+from app.services import history
 
 if TYPE_CHECKING:
     from app.graphql.context import Context
@@ -18,10 +23,25 @@ if TYPE_CHECKING:
 @dataclass(frozen=True, slots=True)
 class Loaders:
     live_reading: DataLoader[uuid.UUID, DeviceReading | None]
+    history_page: DataLoader[history.PageRequest, history.Page]
 
 
 def build_loaders(context: Context) -> Loaders:
     async def load_readings(ids: Sequence[uuid.UUID]) -> list[DeviceReading | None]:
         return await context.live.device_readings(ids)
 
-    return Loaders(live_reading=DataLoader(load_fn=load_readings))
+    async def load_history(requests: Sequence[history.PageRequest]) -> list[history.Page]:
+        owner = context.principal.user_id
+
+        async def pages(session: AsyncSession) -> list[history.Page]:
+            user = await UserRepository(session).get(owner)
+            if user is None:  # a valid token for an account that no longer exists
+                raise Unauthenticated("account no longer exists")
+            return await history.history_pages(session, user.timezone, requests)
+
+        return await context.db.run(pages)
+
+    return Loaders(
+        live_reading=DataLoader(load_fn=load_readings),
+        history_page=DataLoader(load_fn=load_history),
+    )

@@ -9,7 +9,7 @@ batch therefore never double counts, and all three tables change in the batch's 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -158,14 +158,18 @@ class HistoryRepository:
             )
 
     async def rows(
-        self, kind: HistoryTable, subject_id: uuid.UUID, start: datetime, end: datetime
+        self,
+        kind: HistoryTable,
+        subject_ids: Collection[uuid.UUID],
+        start: datetime,
+        end: datetime,
     ) -> Sequence[Any]:
-        """Stored rows of one subject with start <= bucket_start < end, oldest first."""
+        """Stored rows of these subjects with start <= bucket_start < end, oldest first."""
         table = kind.table
         stmt = (
-            select(table.c.bucket_start, *(table.c[c] for c in ENERGY_COLUMNS))
+            select(table.c.subject_id, table.c.bucket_start, *(table.c[c] for c in ENERGY_COLUMNS))
             .where(
-                table.c.subject_id == subject_id,
+                table.c.subject_id.in_(subject_ids),
                 table.c.bucket_start >= start,
                 table.c.bucket_start < end,
             )

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -202,25 +203,53 @@ def fill(page: Page, rows: Sequence[Any], resolution: Resolution, tz: ZoneInfo) 
             bucket.add(row)
 
 
-async def history_page(
-    session: AsyncSession,
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    """One checked page request (hashable: the key of the request's history DataLoader)."""
+
+    subject_id: uuid.UUID
+    resolution: Resolution
+    start: datetime
+    end: datetime
+    first: int
+    after: datetime | None
+
+
+def page_request(
     subject_id: uuid.UUID,
-    timezone: str,
     resolution: Resolution,
     start: datetime,
     end: datetime,
     first: int | None,
     after: str | None,
-) -> Page:
-    """One page of `subject_id`'s history (a user's home totals or one device)."""
+) -> PageRequest:
+    """Validate a page request's arguments; BAD_USER_INPUT names the argument at fault."""
     start, end, size = validate_range(start, end, first)
+    cursor = decode_cursor(after) if after is not None else None
+    return PageRequest(subject_id, resolution, start, end, size, cursor)
+
+
+async def history_pages(
+    session: AsyncSession, timezone: str, requests: Sequence[PageRequest]
+) -> list[Page]:
+    """Pages of many subjects (a user's home totals or devices) in request order.
+
+    One query per distinct (table, time span) of the pages, whatever the number of subjects:
+    a device list asking each device for the same page costs one query.
+    """
     tz = zone(timezone)
-    page = plan_page(
-        resolution, tz, start, end, size, decode_cursor(after) if after is not None else None
-    )
-    if page.buckets:
-        rows = await HistoryRepository(session).rows(
-            _SOURCE[resolution], subject_id, page.buckets[0].start, page.buckets[-1].end
-        )
-        fill(page, rows, resolution, tz)
-    return page
+    pages = [plan_page(r.resolution, tz, r.start, r.end, r.first, r.after) for r in requests]
+    spans: dict[tuple[HistoryTable, datetime, datetime], list[int]] = defaultdict(list)
+    for i, (request, page) in enumerate(zip(requests, pages, strict=True)):
+        if page.buckets:
+            span = (_SOURCE[request.resolution], page.buckets[0].start, page.buckets[-1].end)
+            spans[span].append(i)
+    repo = HistoryRepository(session)
+    for (kind, start, end), indexes in spans.items():
+        rows = await repo.rows(kind, {requests[i].subject_id for i in indexes}, start, end)
+        by_subject: dict[uuid.UUID, list[Any]] = defaultdict(list)
+        for row in rows:
+            by_subject[row.subject_id].append(row)
+        for i in indexes:
+            fill(pages[i], by_subject[requests[i].subject_id], requests[i].resolution, tz)
+    return pages
