@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+from prometheus_client import Counter, Histogram, start_http_server
 
 from app.config import Settings
 
@@ -90,3 +91,41 @@ def configure_logging(settings: Settings) -> None:
         other = logging.getLogger(name)
         other.handlers.clear()
         other.propagate = True
+
+
+_CYCLE_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
+
+# --- Worker metrics (each worker process serves its own on WORKER_METRICS_PORT) ---------------
+WORKER_JOBS = Counter(
+    "hems_worker_jobs_total",
+    "Jobs run by this worker by function and outcome (ok, retry, error, skipped).",
+    ["function", "outcome"],
+)
+WORKER_JOB_DURATION = Histogram(
+    "hems_worker_job_duration_seconds",
+    "Run time of each job.",
+    ["function"],
+    buckets=_CYCLE_BUCKETS,
+)
+JOB_FAILURES = Counter(
+    "hems_job_failures_total",
+    "Batch jobs that failed, by kind (transient = retried, error = gave up, homes = some homes).",
+    ["function", "kind"],
+)
+DEVICES_SIMULATED = Counter("hems_devices_simulated_total", "Devices simulated by this worker.")
+CYCLES_COMPLETED = Counter(
+    "hems_cycles_completed_total", "Cycles whose last batch this worker finished."
+)
+CYCLE_DURATION = Histogram(
+    "hems_cycle_duration_seconds",
+    "From a cycle's orchestration to its last batch written.",
+    buckets=_CYCLE_BUCKETS,
+)
+
+
+def start_worker_metrics_server(port: int, addr: str = "0.0.0.0") -> int:
+    """Serve this process's metrics on `port` (0 picks a free one); returns the bound port."""
+    server, _thread = start_http_server(port, addr=addr)
+    bound = int(server.server_port)
+    logging.getLogger("hems.metrics").info("worker metrics listening", extra={"port": bound})
+    return bound

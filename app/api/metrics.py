@@ -3,8 +3,8 @@
 The API serves `/metrics` from the default registry. Fleet-wide figures (cycle lag, queue depth,
 the last complete cycle's duration and size) live in Redis, written by whichever worker finished
 the cycle, so any API process reports the same values. Each worker also counts what it did itself
-(jobs, failures, devices simulated, cycle durations) and serves them on `WORKER_METRICS_PORT`
-(`start_worker_metrics_server`), one port per worker process.
+(jobs, failures, devices simulated, cycle durations): those metrics live in `app.observability`,
+which workers import without the API.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from prometheus_client import (
     Gauge,
     Histogram,
     generate_latest,
-    start_http_server,
 )
 from redis.exceptions import RedisError
 
@@ -37,7 +36,6 @@ if TYPE_CHECKING:  # workers import this module too: keep Strawberry out of them
 logger = logging.getLogger("hems.metrics")
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-_CYCLE_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
 
 # --- API ---------------------------------------------------------------------------------------
 GRAPHQL_REQUESTS = Counter(
@@ -82,33 +80,6 @@ LAST_CYCLE_FAILED_USERS = Gauge(
     "hems_last_cycle_failed_users", "Homes whose simulation failed in the newest complete cycle."
 )
 LIVE_STORE_UP = Gauge("hems_live_store_up", "1 when Redis answered the last scrape, else 0.")
-
-# --- Workers -----------------------------------------------------------------------------------
-WORKER_JOBS = Counter(
-    "hems_worker_jobs_total",
-    "Jobs run by this worker by function and outcome (ok, retry, error, skipped).",
-    ["function", "outcome"],
-)
-WORKER_JOB_DURATION = Histogram(
-    "hems_worker_job_duration_seconds",
-    "Run time of each job.",
-    ["function"],
-    buckets=_CYCLE_BUCKETS,
-)
-JOB_FAILURES = Counter(
-    "hems_job_failures_total",
-    "Batch jobs that failed, by kind (transient = retried, error = gave up, homes = some homes).",
-    ["function", "kind"],
-)
-DEVICES_SIMULATED = Counter("hems_devices_simulated_total", "Devices simulated by this worker.")
-CYCLES_COMPLETED = Counter(
-    "hems_cycles_completed_total", "Cycles whose last batch this worker finished."
-)
-CYCLE_DURATION = Histogram(
-    "hems_cycle_duration_seconds",
-    "From a cycle's orchestration to its last batch written.",
-    buckets=_CYCLE_BUCKETS,
-)
 
 # Operation names come from clients: keep the label set bounded.
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
@@ -204,11 +175,3 @@ async def metrics(request: Request) -> Response:
     if redis is not None:
         await refresh_fleet_gauges(redis)
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
-
-
-def start_worker_metrics_server(port: int, addr: str = "0.0.0.0") -> int:
-    """Serve this process's metrics on `port` (0 picks a free one); returns the bound port."""
-    server, _thread = start_http_server(port, addr=addr)
-    bound = int(server.server_port)
-    logger.info("worker metrics listening", extra={"port": bound})
-    return bound

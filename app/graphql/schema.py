@@ -12,14 +12,13 @@ from strawberry.extensions.max_aliases import create_validator as max_aliases_ru
 from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
 from strawberry.types import ExecutionContext
 
-from app.errors import AppError, ServiceUnavailable
+from app.errors import AppError, ServiceUnavailable, is_transient
 from app.graphql.errors import classify, log_unexpected
 from app.graphql.extension import HemsExtension
 from app.graphql.mutations import Mutation
 from app.graphql.queries import Query
 from app.graphql.subscriptions import Subscription
 from app.graphql.types.device import CONCRETE_TYPES
-from app.pipeline.batch import is_transient
 from app.security.cost import CostLimit
 
 logger = logging.getLogger("hems.graphql")

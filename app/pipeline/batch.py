@@ -17,6 +17,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.errors import is_transient
 from app.live.pubsub import publish_batch
 from app.live.store import DeletionGuard, LiveStore
 from app.pipeline.arrays import build_input
@@ -173,20 +174,3 @@ async def simulate_batch(
             logger.exception("simulation failed for user", extra={"user_id": str(user_id)})
             report.failed_users.append(user_id)
     return report
-
-
-def is_transient(exc: BaseException) -> bool:
-    """Infrastructure failures (connection lost, timeout): retry, don't blame a home."""
-    from redis.exceptions import ConnectionError as RedisConnectionError
-    from redis.exceptions import TimeoutError as RedisTimeoutError
-    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-
-    from app.errors import ServiceUnavailable
-
-    if isinstance(
-        exc, (OSError, TimeoutError, RedisConnectionError, RedisTimeoutError, ServiceUnavailable)
-    ):
-        return True
-    if isinstance(exc, (OperationalError, InterfaceError)):
-        return True
-    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)

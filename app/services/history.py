@@ -20,14 +20,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
-from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import BadUserInput
 from app.repositories.history import HistoryRepository, HistoryTable
+from app.simulation.calendar import local_midnight, zone
 
 #: Hard cap on buckets per page (a day of minutes fits in two pages).
 MAX_PAGE_SIZE = 1000
@@ -53,25 +53,6 @@ _SOURCE = {
     Resolution.DAY: HistoryTable.DAY,
     Resolution.MONTH: HistoryTable.DAY,
 }
-
-
-@lru_cache(maxsize=1024)
-def zone(name: str) -> ZoneInfo:
-    """The IANA zone `name`; an unknown name falls back to UTC rather than failing a cycle."""
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
-def local_midnight(day: date, tz: ZoneInfo) -> datetime:
-    """First instant (UTC) of local calendar day `day`; after a midnight DST gap, the transition."""
-    return datetime(day.year, day.month, day.day, tzinfo=tz).astimezone(UTC)
-
-
-def local_day_start(instant: datetime, tz: ZoneInfo) -> datetime:
-    """Start (UTC) of the local calendar day containing `instant`."""
-    return local_midnight(instant.astimezone(tz).date(), tz)
 
 
 def bucket_floor(instant: datetime, resolution: Resolution, tz: ZoneInfo) -> datetime:
