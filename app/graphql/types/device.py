@@ -43,8 +43,34 @@ class Device:
         # The device was resolved through the caller's own devices, so it is theirs.
         return await resolve_history(info, self._uuid, resolution, from_, to, first, after)
 
+    @classmethod
+    def from_model(cls, m: models.Device | DeviceRecord) -> Any:
+        """This type built from a device (ORM instance or plain record): each field of the
+        type reads the model attribute of the same name."""
+        own = {name: getattr(m, name) for name in _own_fields(cls)}
+        return cls(**_base(m), **own)
 
-def _base(m: models.Device) -> dict[str, object]:
+
+_INTERFACE_FIELDS = frozenset({"id", "_uuid", "name", "kind", "created_at"})
+
+
+_OWN_FIELDS: dict[type[Device], tuple[str, ...]] = {}
+
+
+def _own_fields(cls: type[Device]) -> tuple[str, ...]:
+    """The plain (resolver-less) fields a concrete type adds to the interface (cached)."""
+    own = _OWN_FIELDS.get(cls)
+    if own is None:
+        definition = cls.__strawberry_definition__  # type: ignore[attr-defined]
+        own = _OWN_FIELDS[cls] = tuple(
+            f.python_name
+            for f in definition.fields
+            if f.base_resolver is None and f.python_name not in _INTERFACE_FIELDS
+        )
+    return own
+
+
+def _base(m: models.Device | DeviceRecord) -> dict[str, Any]:
     return {
         "id": strawberry.ID(str(m.id)),
         "_uuid": m.id,
@@ -62,25 +88,10 @@ class SolarPanel(Device):
     latitude: float
     longitude: float
 
-    @classmethod
-    def from_model(cls, m: models.SolarPanel) -> SolarPanel:
-        return cls(
-            **_base(m),  # type: ignore[arg-type]
-            panel_area_m2=m.panel_area_m2,
-            efficiency=m.efficiency,
-            max_capacity_w=m.max_capacity_w,
-            latitude=m.latitude,
-            longitude=m.longitude,
-        )
-
 
 @strawberry.type(name="Generator")
 class Generator(Device):
     rated_power_w: float
-
-    @classmethod
-    def from_model(cls, m: models.Generator) -> Generator:
-        return cls(**_base(m), rated_power_w=m.rated_power_w)  # type: ignore[arg-type]
 
 
 @strawberry.type(name="Battery")
@@ -90,15 +101,6 @@ class Battery(Device):
         description="Max charge/discharge power = capacityWh * cRate (W)."
     )
     current_level_wh: float = strawberry.field(description="Always within [0, capacityWh].")
-
-    @classmethod
-    def from_model(cls, m: models.Battery) -> Battery:
-        return cls(
-            **_base(m),  # type: ignore[arg-type]
-            capacity_wh=m.capacity_wh,
-            c_rate=m.c_rate,
-            current_level_wh=m.current_level_wh,
-        )
 
 
 @strawberry.type(name="ElectricVehicle")
@@ -117,36 +119,15 @@ class ElectricVehicle(Device):
     )
     last_seen_at: datetime | None
 
-    @classmethod
-    def from_model(cls, m: models.ElectricVehicle) -> ElectricVehicle:
-        return cls(
-            **_base(m),  # type: ignore[arg-type]
-            battery_capacity_kwh=m.battery_capacity_kwh,
-            current_charge_kwh=m.current_charge_kwh,
-            charge_rate_kw=m.charge_rate_kw,
-            driving_consumption_kwh_per_hour=m.driving_consumption_kwh_per_hour,
-            mode=m.mode,
-            mode_setting=m.mode_setting,
-            last_seen_at=m.last_seen_at,
-        )
-
 
 @strawberry.type(name="AirConditioner")
 class AirConditioner(Device):
     rated_power_w: float
 
-    @classmethod
-    def from_model(cls, m: models.AirConditioner) -> AirConditioner:
-        return cls(**_base(m), rated_power_w=m.rated_power_w)  # type: ignore[arg-type]
-
 
 @strawberry.type(name="Heater")
 class Heater(Device):
     rated_power_w: float
-
-    @classmethod
-    def from_model(cls, m: models.Heater) -> Heater:
-        return cls(**_base(m), rated_power_w=m.rated_power_w)  # type: ignore[arg-type]
 
 
 CONCRETE_TYPES: tuple[type[Device], ...] = (
@@ -158,24 +139,18 @@ CONCRETE_TYPES: tuple[type[Device], ...] = (
     Heater,
 )
 
-_BY_MODEL: dict[type[models.Device], Any] = {
-    models.SolarPanel: SolarPanel,
-    models.Generator: Generator,
-    models.Battery: Battery,
-    models.ElectricVehicle: ElectricVehicle,
-    models.AirConditioner: AirConditioner,
-    models.Heater: Heater,
-}
-
-
-_BY_KIND: dict[str, Any] = {
-    str(model.__mapper__.polymorphic_identity): graphql_type
-    for model, graphql_type in _BY_MODEL.items()
+#: The GraphQL type of each kind.
+TYPE_BY_KIND: dict[models.DeviceKind, type[Device]] = {
+    models.DeviceKind.SOLAR_PANEL: SolarPanel,
+    models.DeviceKind.GENERATOR: Generator,
+    models.DeviceKind.BATTERY: Battery,
+    models.DeviceKind.ELECTRIC_VEHICLE: ElectricVehicle,
+    models.DeviceKind.AIR_CONDITIONER: AirConditioner,
+    models.DeviceKind.HEATER: Heater,
 }
 
 
 def device_from_model(m: models.Device | DeviceRecord) -> Device:
     """Convert any device (ORM instance or plain record) to its concrete GraphQL type."""
-    cls = _BY_KIND[m.kind] if isinstance(m, DeviceRecord) else _BY_MODEL[type(m)]
-    converted: Device = cls.from_model(m)
+    converted: Device = TYPE_BY_KIND[models.DeviceKind(m.kind)].from_model(m)
     return converted
