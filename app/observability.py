@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from prometheus_client import Counter, Histogram, start_http_server
+from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
 from app.config import Settings
 
@@ -93,9 +93,55 @@ def configure_logging(settings: Settings) -> None:
         other.propagate = True
 
 
-_CYCLE_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
+# --- Metrics: every process's, declared once (served by app.api.metrics, or by a worker) -----
+_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
-# --- Worker metrics (each worker process serves its own on WORKER_METRICS_PORT) ---------------
+# --- API ---------------------------------------------------------------------------------------
+GRAPHQL_REQUESTS = Counter(
+    "hems_graphql_requests_total",
+    "GraphQL operations by operation name and outcome (ok, error, rejected).",
+    ["operation", "outcome"],
+)
+GRAPHQL_LATENCY = Histogram(
+    "hems_graphql_request_duration_seconds",
+    "Time to parse, validate and execute a GraphQL operation.",
+    ["operation"],
+    buckets=_LATENCY_BUCKETS,
+)
+HTTP_REQUESTS = Counter(
+    "hems_http_requests_total", "HTTP requests by route and status code.", ["route", "status"]
+)
+HTTP_REJECTIONS = Counter(
+    "hems_http_rejections_total",
+    "Requests refused before GraphQL ran (body_too_large, batching, timeout).",
+    ["reason"],
+)
+LOGIN_RATE_LIMITED = Counter(
+    "hems_login_rate_limited_total", "Logins refused by the rate limiter.", ["scope"]
+)
+
+# --- Fleet (read from Redis when scraped) ------------------------------------------------------
+CYCLE_LAG = Gauge(
+    "hems_cycle_lag_seconds",
+    "Seconds since the instant of the newest complete cycle (alert when > 2 intervals).",
+)
+LAST_COMPLETE_CYCLE = Gauge(
+    "hems_last_complete_cycle_timestamp_seconds", "Instant of the newest complete cycle (epoch)."
+)
+QUEUE_DEPTH = Gauge("hems_queue_depth", "Jobs waiting in the ARQ queue (add workers if it grows).")
+LAST_CYCLE_DURATION = Gauge(
+    "hems_last_cycle_duration_seconds", "Orchestration to last batch of the newest complete cycle."
+)
+LAST_CYCLE_DEVICES = Gauge(
+    "hems_last_cycle_devices", "Devices simulated by the newest complete cycle."
+)
+LAST_CYCLE_FAILED_USERS = Gauge(
+    "hems_last_cycle_failed_users", "Homes whose simulation failed in the newest complete cycle."
+)
+LIVE_STORE_UP = Gauge("hems_live_store_up", "1 when Redis answered the last scrape, else 0.")
+
+# --- Workers (each worker process serves its own on WORKER_METRICS_PORT) -----------------------
+_CYCLE_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
 WORKER_JOBS = Counter(
     "hems_worker_jobs_total",
     "Jobs run by this worker by function and outcome (ok, retry, error, skipped).",

@@ -15,6 +15,7 @@ RULES = [
     ("app/simulation", ("app.services", "app.graphql", "app.api", "app.pipeline", "app.db")),
     ("workers", ("app.api", "app.graphql")),
     ("app/graphql", ("app.pipeline",)),
+    ("app/services", ("app.api", "app.graphql", "app.pipeline")),
 ]
 
 

@@ -89,9 +89,13 @@ class SolarPanel(Device):
     longitude: float
 
 
-@strawberry.type(name="Generator")
-class Generator(Device):
-    rated_power_w: float
+def _rated_load(name: str) -> Any:
+    """A kind described by its rated power alone (a generator, an air conditioner, a heater)."""
+    namespace = {"__annotations__": {"rated_power_w": float}, "__module__": __name__}
+    return strawberry.type(type(name, (Device,), namespace), name=name)
+
+
+Generator = _rated_load("Generator")
 
 
 @strawberry.type(name="Battery")
@@ -120,14 +124,8 @@ class ElectricVehicle(Device):
     last_seen_at: datetime | None
 
 
-@strawberry.type(name="AirConditioner")
-class AirConditioner(Device):
-    rated_power_w: float
-
-
-@strawberry.type(name="Heater")
-class Heater(Device):
-    rated_power_w: float
+AirConditioner = _rated_load("AirConditioner")
+Heater = _rated_load("Heater")
 
 
 CONCRETE_TYPES: tuple[type[Device], ...] = (
