@@ -8,13 +8,15 @@ is re-checked (or moved to a public API) before the upgrade ships.
 
 from __future__ import annotations
 
+import importlib
 import inspect
+import re
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 import strawberry
-from graphql import GraphQLError, GraphQLSchema, parse, specified_rules
+from graphql import GraphQLError, GraphQLSchema, parse, specified_rules, validate
 from graphql.validation import ASTValidationRule
 from redis.asyncio import ConnectionPool
 from redis.asyncio.connection import AbstractConnection
@@ -154,55 +156,68 @@ class TestMaskErrors:
         assert ext._stream_result_processed is True, broke(internal, EXTENSION, "flag not set")
 
 
+def _strawberry_rules() -> tuple[type[ASTValidationRule], ...]:
+    from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
+    from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
+
+    return (MaybeNullValidationRule, OneOfInputValidationRule)
+
+
 # --- Strawberry: parsing and validation ----------------------------------------------------------
 
 
 class TestValidation:
-    def test_validate_document_takes_schema_document_rules(self):
-        from strawberry.schema.schema import validate_document
-
-        internal = "strawberry.schema.schema.validate_document"
-        assert params(validate_document) == ["schema", "document", "validation_rules"], broke(
-            internal, EXTENSION, f"its parameters are {params(validate_document)}"
-        )
+    def test_schema_exposes_its_graphql_core_schema(self):
         schema = _failing_schema()
         graphql_schema = getattr(schema, "_schema", None)
         assert isinstance(graphql_schema, GraphQLSchema), broke(
             "strawberry.Schema._schema", EXTENSION, f"it is {type(graphql_schema).__name__}"
         )
-        errors = validate_document(graphql_schema, parse("{ nope }"), tuple(specified_rules))
-        assert [type(e) for e in errors] == [GraphQLError], broke(
-            internal, EXTENSION, f"an unknown field gave {errors}"
+
+    def test_strawberry_adds_exactly_the_two_rules_hems_adds_itself(self):
+        # HEMS calls graphql-core's `validate` itself (after its own limits) with the two rules
+        # Strawberry's `validate_document` appends; a rule Strawberry adds later would be missed.
+        from strawberry.schema import schema as schema_module
+
+        internal = "strawberry.schema.schema.validate_document (the rules it appends)"
+        fn = getattr(schema_module, "validate_document", None)
+        assert fn is not None, broke(internal, EXTENSION, "it is gone")
+        source = inspect.getsource(fn)
+        body = source.split("-> list[GraphQLError]:", 1)[-1]  # after the signature's types
+        appended = sorted(set(re.findall(r"\b(\w+ValidationRule)\b", body)))
+        assert appended == ["MaybeNullValidationRule", "OneOfInputValidationRule"], broke(
+            internal, EXTENSION, f"it now appends {appended}"
         )
-        assert validate_document(graphql_schema, parse("{ boom }"), tuple(specified_rules)) == []
+
+    def test_the_two_rules_import_from_where_hems_imports_them(self):
+        for module, name in (
+            ("strawberry.schema.validation_rules.maybe_null", "MaybeNullValidationRule"),
+            ("strawberry.schema.validation_rules.one_of", "OneOfInputValidationRule"),
+        ):
+            internal = f"{module}.{name}"
+            try:
+                rule = getattr(importlib.import_module(module), name)
+            except (ImportError, AttributeError) as exc:
+                pytest.fail(broke(internal, EXTENSION, f"cannot import it: {exc}"))
+            assert isinstance(rule, type), broke(internal, EXTENSION, repr(rule))
+            assert issubclass(rule, ASTValidationRule), broke(internal, EXTENSION, repr(rule))
+        schema = _failing_schema()
+        errors = validate(
+            schema._schema,
+            parse("{ boom }"),
+            (*specified_rules, *_strawberry_rules()),
+        )
+        assert errors == [], broke("Strawberry validation rules", EXTENSION, str(errors))
 
     def test_execution_context_fields_the_extension_sets(self):
         from strawberry.types import ExecutionContext
 
         fields = set(ExecutionContext.__dataclass_fields__)
-        wanted = {"query", "parse_options", "validation_rules", "graphql_document"}
+        wanted = {"query", "variables", "parse_options", "validation_rules", "graphql_document"}
         wanted |= {"pre_execution_errors", "result", "schema"}
         assert wanted <= fields, broke(
             "strawberry.types.ExecutionContext fields", EXTENSION, f"missing {wanted - fields}"
         )
-
-    def test_rule_factories_build_validation_rules(self):
-        from strawberry.extensions.max_aliases import create_validator as aliases
-        from strawberry.extensions.query_depth_limiter import create_validator as depth
-
-        for internal, build in (
-            ("strawberry.extensions.max_aliases.create_validator(max)", lambda: aliases(30)),
-            (
-                "strawberry.extensions.query_depth_limiter.create_validator(max, None, None)",
-                lambda: depth(10, None, None),
-            ),
-        ):
-            try:
-                rule = build()
-            except TypeError as exc:
-                pytest.fail(broke(internal, SCHEMA, str(exc)))
-            assert isinstance(rule, type), broke(internal, SCHEMA, f"it built {rule!r}")
-            assert issubclass(rule, ASTValidationRule), broke(internal, SCHEMA, f"{rule!r}")
 
     def test_process_errors_hook_of_the_schema(self):
         from strawberry.schema.base import BaseSchema
