@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 
@@ -40,3 +41,22 @@ async def resolve_history(
     )
     page = await info.context.loaders.history_page.load(request)
     return EnergyHistoryConnection.from_page(page)
+
+
+def history_field(subject: Callable[[Any, Info], uuid.UUID], **field: Any) -> Any:
+    """A history connection field (`energyHistory`, `Device.history`): one argument list, the
+    subject (a home or a device) given by `subject(root, info)`; `field`: strawberry.field's."""
+
+    async def resolve(
+        root: Any,
+        info: Info,
+        resolution: HistoryResolution,
+        from_: From,
+        to: To,
+        first: First = None,
+        after: After = None,
+    ) -> EnergyHistoryConnection:
+        subject_id = subject(root, info)
+        return await resolve_history(info, subject_id, resolution, from_, to, first, after)
+
+    return strawberry.field(resolver=resolve, **field)

@@ -10,9 +10,9 @@ import strawberry
 
 from app import models
 from app.graphql.context import Info
-from app.graphql.history import After, First, From, To, resolve_history
+from app.graphql.history import history_field
+from app.graphql.types.convert import from_attributes
 from app.graphql.types.enums import DeviceKind, EVMode
-from app.graphql.types.history import EnergyHistoryConnection, HistoryResolution
 from app.graphql.types.readings import DeviceReading
 from app.repositories.device import DeviceRecord
 
@@ -30,54 +30,17 @@ class Device:
         reading = await info.context.loaders.live_reading.load(self._uuid)
         return DeviceReading.from_live(reading) if reading is not None else None
 
-    @strawberry.field(description="This device's energy per bucket (see energyHistory).")
-    async def history(
-        self,
-        info: Info,
-        resolution: HistoryResolution,
-        from_: From,
-        to: To,
-        first: First = None,
-        after: After = None,
-    ) -> EnergyHistoryConnection:
-        # The device was resolved through the caller's own devices, so it is theirs.
-        return await resolve_history(info, self._uuid, resolution, from_, to, first, after)
+    # The device was resolved through the caller's own devices, so it is theirs.
+    history = history_field(
+        lambda device, _: device._uuid,
+        description="This device's energy per bucket (see energyHistory).",
+    )
 
     @classmethod
     def from_model(cls, m: models.Device | DeviceRecord) -> Any:
         """This type built from a device (ORM instance or plain record): each field of the
         type reads the model attribute of the same name."""
-        own = {name: getattr(m, name) for name in _own_fields(cls)}
-        return cls(**_base(m), **own)
-
-
-_INTERFACE_FIELDS = frozenset({"id", "_uuid", "name", "kind", "created_at"})
-
-
-_OWN_FIELDS: dict[type[Device], tuple[str, ...]] = {}
-
-
-def _own_fields(cls: type[Device]) -> tuple[str, ...]:
-    """The plain (resolver-less) fields a concrete type adds to the interface (cached)."""
-    own = _OWN_FIELDS.get(cls)
-    if own is None:
-        definition = cls.__strawberry_definition__  # type: ignore[attr-defined]
-        own = _OWN_FIELDS[cls] = tuple(
-            f.python_name
-            for f in definition.fields
-            if f.base_resolver is None and f.python_name not in _INTERFACE_FIELDS
-        )
-    return own
-
-
-def _base(m: models.Device | DeviceRecord) -> dict[str, Any]:
-    return {
-        "id": strawberry.ID(str(m.id)),
-        "_uuid": m.id,
-        "name": m.name,
-        "kind": m.kind,
-        "created_at": m.created_at,
-    }
+        return from_attributes(cls, m, id=strawberry.ID(str(m.id)), _uuid=m.id)
 
 
 @strawberry.type(name="SolarPanel")
