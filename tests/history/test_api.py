@@ -21,23 +21,6 @@ query($r: HistoryResolution!, $from: DateTime!, $to: DateTime!, $first: Int, $af
   }}
 }}
 """
-# Without `first`: the cost limit counts a connection's `first` (its default page when the
-# argument is absent, its largest when a variable leaves it open), so default-page requests
-# leave the argument out rather than sending null.
-HISTORY_DEFAULT_PAGE = HISTORY.replace(", $first: Int", "").replace(", first: $first", "")
-
-
-# A full page (MAX_PAGE_SIZE buckets) fits the cost limit with one field per bucket only.
-HISTORY_CURSORS = HISTORY.replace(f"cursor node {{ start end {FIGURES} }}", "cursor")
-
-
-def history_request(variables):
-    """The query for these variables, and the variables to send with it."""
-    if variables.get("first") is None:
-        return HISTORY_DEFAULT_PAGE, {k: v for k, v in variables.items() if k != "first"}
-    return HISTORY, variables
-
-
 DEVICE_HISTORY = f"""
 query($id: ID!, $r: HistoryResolution!, $from: DateTime!, $to: DateTime!) {{
   device(id: $id) {{
@@ -71,15 +54,14 @@ async def all_buckets(api, token, resolution, start, end, first=None):
     buckets, after = [], None
     while True:
         body = await api.gql(
-            *history_request(
-                {
-                    "r": resolution,
-                    "from": start.isoformat(),
-                    "to": end.isoformat(),
-                    "first": first,
-                    "after": after,
-                }
-            ),
+            HISTORY,
+            {
+                "r": resolution,
+                "from": start.isoformat(),
+                "to": end.isoformat(),
+                "first": first,
+                "after": after,
+            },
             token=token,
         )
         assert "errors" not in body, body
@@ -188,14 +170,13 @@ class TestPagination:
         token = await api.register("capped")
         lo = datetime(2026, 1, 1, tzinfo=UTC)
         variables = {"r": "MINUTE", "from": lo.isoformat(), "to": "2026-01-05T00:00:00Z"}
-        body = await api.gql(*history_request(variables), token=token)
+        body = await api.gql(HISTORY, variables, token=token)
         conn = body["data"]["energyHistory"]
         assert len(conn["edges"]) == 100
         assert conn["pageInfo"]["hasNextPage"]
-        full = {**variables, "first": MAX_PAGE_SIZE}
-        body = await api.gql(HISTORY_CURSORS, full, token=token)
+        body = await api.gql(HISTORY, {**variables, "first": MAX_PAGE_SIZE}, token=token)
         assert len(body["data"]["energyHistory"]["edges"]) == MAX_PAGE_SIZE
-        body = await api.gql(HISTORY_CURSORS, {**full, "first": MAX_PAGE_SIZE + 1}, token=token)
+        body = await api.gql(HISTORY, {**variables, "first": MAX_PAGE_SIZE + 1}, token=token)
         (error,) = body["errors"]
         assert error["extensions"]["code"] == "BAD_USER_INPUT"
         assert error["message"].startswith("first")
@@ -217,16 +198,14 @@ class TestErrors:
         self, api, variables, argument
     ):
         token = await api.register("careless")
-        body = await api.gql(*history_request({"r": "HOUR", **variables}), token=token)
+        body = await api.gql(HISTORY, {"r": "HOUR", **variables}, token=token)
         (error,) = body["errors"]
         assert error["extensions"]["code"] == "BAD_USER_INPUT"
         assert error["message"].startswith(argument)
 
     async def test_requires_authentication(self, api):
         body = await api.gql(
-            *history_request(
-                {"r": "DAY", "from": "2026-01-01T00:00:00Z", "to": "2026-01-02T00:00:00Z"}
-            )
+            HISTORY, {"r": "DAY", "from": "2026-01-01T00:00:00Z", "to": "2026-01-02T00:00:00Z"}
         )
         assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
