@@ -37,7 +37,18 @@ class DiscardBackend:
     async def mget(self, keys: Sequence[str]) -> list[bytes | None]:
         return [None] * len(keys)
 
-    async def set_many(self, items: Sequence[tuple[str, bytes]], ttl_s: int) -> None:
+    async def set_many(
+        self, items: Sequence[tuple[str, bytes]], ttl_s: int, mark: int | None = None
+    ) -> list[Sequence[tuple[str, bytes]]]:
+        return []
+
+    async def deletion_mark(self) -> int:
+        return 0
+
+    async def deletions_since(self, mark: int) -> tuple[int, list[str] | None]:
+        return mark, []
+
+    async def forget_device(self, device_id: str, keys: Sequence[str]) -> None:
         return None
 
     async def delete(self, keys: Sequence[str]) -> None:

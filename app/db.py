@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Any, NewType
+from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import (
@@ -12,10 +11,6 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-
-#: Query-only code takes a ReadSession so mypy shows where writes can happen.
-ReadSession = NewType("ReadSession", AsyncSession)
-Session = AsyncSession
 
 
 def is_sqlite(url: str) -> bool:
@@ -66,10 +61,3 @@ def create_engine(url: str, *, application_name: str = "hems", **kwargs: Any) ->
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     # expire_on_commit=False: expired attributes would trigger implicit IO, forbidden under asyncio.
     return async_sessionmaker(engine, expire_on_commit=False)
-
-
-async def session_scope(
-    sessionmaker: async_sessionmaker[AsyncSession],
-) -> AsyncIterator[AsyncSession]:
-    async with sessionmaker() as session:
-        yield session

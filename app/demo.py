@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import typer
 
@@ -10,8 +11,34 @@ from app.config import Settings
 from app.db import create_engine, create_sessionmaker, is_sqlite
 from app.errors import BadUserInput
 from app.migrate import upgrade_head
+from app.models import DeviceKind
 from app.services import device as devices
 from app.services import user as users
+
+#: The demo home: one device of every kind (API-style values; a panel at the default location).
+DEMO_HOME: list[tuple[DeviceKind, dict[str, Any]]] = [
+    (
+        DeviceKind.SOLAR_PANEL,
+        {"name": "Roof array", "panel_area_m2": 30, "efficiency": 0.21, "max_capacity_w": 6000},
+    ),
+    (DeviceKind.GENERATOR, {"name": "Backup generator", "rated_power_w": 2000}),
+    (
+        DeviceKind.BATTERY,
+        {"name": "Home battery", "capacity_wh": 13500, "c_rate": 0.5, "initial_level_wh": 6750},
+    ),
+    (
+        DeviceKind.ELECTRIC_VEHICLE,
+        {
+            "name": "Family EV",
+            "battery_capacity_kwh": 75,
+            "current_charge_kwh": 40,
+            "charge_rate_kw": 7.2,
+            "driving_consumption_kwh_per_hour": 2.0,
+        },
+    ),
+    (DeviceKind.AIR_CONDITIONER, {"name": "Living room AC", "rated_power_w": 3500}),
+    (DeviceKind.HEATER, {"name": "Bathroom heater", "rated_power_w": 1500}),
+]
 
 
 async def create_demo(settings: Settings, *, username: str, password: str) -> None:
@@ -28,42 +55,9 @@ async def create_demo(settings: Settings, *, username: str, password: str) -> No
                 typer.echo(f"cannot create the demo user: {exc.message}", err=True)
                 raise typer.Exit(1) from exc
             owner = auth.user
-            await devices.create_solar_panel(
-                session,
-                owner,
-                name="Roof array",
-                panel_area_m2=30,
-                efficiency=0.21,
-                max_capacity_w=6000,
-                latitude=None,
-                longitude=None,
-                default_latitude=settings.DEFAULT_LATITUDE,
-                default_longitude=settings.DEFAULT_LONGITUDE,
-            )
-            await devices.create_generator(
-                session, owner, name="Backup generator", rated_power_w=2000
-            )
-            await devices.create_battery(
-                session,
-                owner,
-                name="Home battery",
-                capacity_wh=13500,
-                c_rate=0.5,
-                initial_level_wh=6750,
-            )
-            await devices.create_electric_vehicle(
-                session,
-                owner,
-                name="Family EV",
-                battery_capacity_kwh=75,
-                current_charge_kwh=40,
-                charge_rate_kw=7.2,
-                driving_consumption_kwh_per_hour=2.0,
-            )
-            await devices.create_air_conditioner(
-                session, owner, name="Living room AC", rated_power_w=3500
-            )
-            await devices.create_heater(session, owner, name="Bathroom heater", rated_power_w=1500)
+            location = devices.Location(settings.DEFAULT_LATITUDE, settings.DEFAULT_LONGITUDE)
+            for kind, values in DEMO_HOME:
+                await devices.create_device(session, owner, kind, values, location)
             await session.commit()
     finally:
         await engine.dispose()

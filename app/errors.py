@@ -46,3 +46,19 @@ class ServiceUnavailable(AppError):
 
     code = "SERVICE_UNAVAILABLE"
     status_code = 503
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Infrastructure failures (connection lost, timeout): retry, don't blame a home or a user."""
+    # Imported here: this module is the bottom layer, and most of its users never call this.
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+    if isinstance(
+        exc, (OSError, TimeoutError, RedisConnectionError, RedisTimeoutError, ServiceUnavailable)
+    ):
+        return True
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        return True
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)

@@ -5,9 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from app.api.metrics import start_worker_metrics_server
 from app.config import Settings
-from app.observability import configure_logging, job_id_var
+from app.observability import configure_logging, job_id_var, start_worker_metrics_server
 
 logger = logging.getLogger("hems.worker")
 

@@ -3,8 +3,8 @@
 The API serves `/metrics` from the default registry. Fleet-wide figures (cycle lag, queue depth,
 the last complete cycle's duration and size) live in Redis, written by whichever worker finished
 the cycle, so any API process reports the same values. Each worker also counts what it did itself
-(jobs, failures, devices simulated, cycle durations) and serves them on `WORKER_METRICS_PORT`
-(`start_worker_metrics_server`), one port per worker process.
+(jobs, failures, devices simulated, cycle durations). Every metric is declared in
+`app.observability`, which workers and services import without the API; this module serves them.
 """
 
 from __future__ import annotations
@@ -18,97 +18,26 @@ from typing import TYPE_CHECKING, Any
 from arq.constants import default_queue_name
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    REGISTRY,
-    Counter,
-    Gauge,
-    Histogram,
-    generate_latest,
-    start_http_server,
-)
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from redis.exceptions import RedisError
 
 from app.live import keys
+from app.observability import (
+    CYCLE_LAG,
+    GRAPHQL_LATENCY,
+    GRAPHQL_REQUESTS,
+    LAST_COMPLETE_CYCLE,
+    LAST_CYCLE_DEVICES,
+    LAST_CYCLE_DURATION,
+    LAST_CYCLE_FAILED_USERS,
+    LIVE_STORE_UP,
+    QUEUE_DEPTH,
+)
 
 if TYPE_CHECKING:  # workers import this module too: keep Strawberry out of them
     from strawberry.types import ExecutionContext
 
 logger = logging.getLogger("hems.metrics")
-
-_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-_CYCLE_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
-
-# --- API ---------------------------------------------------------------------------------------
-GRAPHQL_REQUESTS = Counter(
-    "hems_graphql_requests_total",
-    "GraphQL operations by operation name and outcome (ok, error, rejected).",
-    ["operation", "outcome"],
-)
-GRAPHQL_LATENCY = Histogram(
-    "hems_graphql_request_duration_seconds",
-    "Time to parse, validate and execute a GraphQL operation.",
-    ["operation"],
-    buckets=_LATENCY_BUCKETS,
-)
-HTTP_REQUESTS = Counter(
-    "hems_http_requests_total", "HTTP requests by route and status code.", ["route", "status"]
-)
-HTTP_REJECTIONS = Counter(
-    "hems_http_rejections_total",
-    "Requests refused before GraphQL ran (body_too_large, batching, timeout).",
-    ["reason"],
-)
-LOGIN_RATE_LIMITED = Counter(
-    "hems_login_rate_limited_total", "Logins refused by the rate limiter.", ["scope"]
-)
-
-# --- Fleet (read from Redis when scraped) ------------------------------------------------------
-CYCLE_LAG = Gauge(
-    "hems_cycle_lag_seconds",
-    "Seconds since the instant of the newest complete cycle (alert when > 2 intervals).",
-)
-LAST_COMPLETE_CYCLE = Gauge(
-    "hems_last_complete_cycle_timestamp_seconds", "Instant of the newest complete cycle (epoch)."
-)
-QUEUE_DEPTH = Gauge("hems_queue_depth", "Jobs waiting in the ARQ queue (add workers if it grows).")
-LAST_CYCLE_DURATION = Gauge(
-    "hems_last_cycle_duration_seconds", "Orchestration to last batch of the newest complete cycle."
-)
-LAST_CYCLE_DEVICES = Gauge(
-    "hems_last_cycle_devices", "Devices simulated by the newest complete cycle."
-)
-LAST_CYCLE_FAILED_USERS = Gauge(
-    "hems_last_cycle_failed_users", "Homes whose simulation failed in the newest complete cycle."
-)
-LIVE_STORE_UP = Gauge("hems_live_store_up", "1 when Redis answered the last scrape, else 0.")
-
-# --- Workers -----------------------------------------------------------------------------------
-WORKER_JOBS = Counter(
-    "hems_worker_jobs_total",
-    "Jobs run by this worker by function and outcome (ok, retry, error, skipped).",
-    ["function", "outcome"],
-)
-WORKER_JOB_DURATION = Histogram(
-    "hems_worker_job_duration_seconds",
-    "Run time of each job.",
-    ["function"],
-    buckets=_CYCLE_BUCKETS,
-)
-JOB_FAILURES = Counter(
-    "hems_job_failures_total",
-    "Batch jobs that failed, by kind (transient = retried, error = gave up, homes = some homes).",
-    ["function", "kind"],
-)
-DEVICES_SIMULATED = Counter("hems_devices_simulated_total", "Devices simulated by this worker.")
-CYCLES_COMPLETED = Counter(
-    "hems_cycles_completed_total", "Cycles whose last batch this worker finished."
-)
-CYCLE_DURATION = Histogram(
-    "hems_cycle_duration_seconds",
-    "From a cycle's orchestration to its last batch written.",
-    buckets=_CYCLE_BUCKETS,
-)
 
 # Operation names come from clients: keep the label set bounded.
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
@@ -204,11 +133,3 @@ async def metrics(request: Request) -> Response:
     if redis is not None:
         await refresh_fleet_gauges(redis)
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
-
-
-def start_worker_metrics_server(port: int, addr: str = "0.0.0.0") -> int:
-    """Serve this process's metrics on `port` (0 picks a free one); returns the bound port."""
-    server, _thread = start_http_server(port, addr=addr)
-    bound = int(server.server_port)
-    logger.info("worker metrics listening", extra={"port": bound})
-    return bound

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, TypeVar
 
@@ -56,7 +56,6 @@ class Context(BaseContext):
     verifier: TokenVerifier
     authorization: str | None
     client_host: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         super().__init__()
@@ -88,11 +87,3 @@ class Context(BaseContext):
 
 
 Info = strawberry.Info[Context, None]
-
-
-async def db_dependency(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[Db]:
-    db = Db(sessionmaker)
-    try:
-        yield db
-    finally:
-        await db.close()

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import Unauthenticated
 from app.graphql.context import Info
 from app.graphql.types.history import EnergyHistoryConnection, HistoryResolution
-from app.repositories.user import UserRepository
 from app.services import history
 
 From = Annotated[datetime, strawberry.argument(name="from", description="Inclusive (UTC).")]
@@ -39,24 +37,35 @@ async def resolve_history(
     home_timezone: str | None = None,
 ) -> EnergyHistoryConnection:
     """A page of the subject's history on the caller's local calendar (ownership checked by
-    the caller of this function); with `home_timezone`, a home's totals on its calendar."""
-    owner = info.context.principal.user_id
-    history.validate_range(from_, to, first)
+    the caller of this function); with `home_timezone`, a home's totals on its calendar. The
+    pages of one request are read together."""
+    request = history.page_request(
+        subject_id,
+        history.Resolution(resolution.value),
+        from_,
+        to,
+        first,
+        after,
+        home_timezone=home_timezone,
+    )
+    page = await info.context.loaders.history_page.load(request)
+    return EnergyHistoryConnection.from_page(page)
 
-    async def load(session: AsyncSession) -> history.Page:
-        user = await UserRepository(session).get(owner)
-        if user is None:  # a valid token for an account that no longer exists
-            raise Unauthenticated("account no longer exists")
-        return await history.history_page(
-            session,
-            subject_id,
-            home_timezone or user.timezone,
-            history.Resolution(resolution.value),
-            from_,
-            to,
-            first,
-            after,
-            home=home_timezone is not None,
-        )
 
-    return EnergyHistoryConnection.from_page(await info.context.db.run(load))
+def history_field(subject: Callable[[Any, Info], uuid.UUID], **field: Any) -> Any:
+    """A history connection field (`energyHistory`, `Device.history`): one argument list, the
+    subject (a home or a device) given by `subject(root, info)`; `field`: strawberry.field's."""
+
+    async def resolve(
+        root: Any,
+        info: Info,
+        resolution: HistoryResolution,
+        from_: From,
+        to: To,
+        first: First = None,
+        after: After = None,
+    ) -> EnergyHistoryConnection:
+        subject_id = subject(root, info)
+        return await resolve_history(info, subject_id, resolution, from_, to, first, after)
+
+    return strawberry.field(resolver=resolve, **field)

@@ -1,4 +1,5 @@
-"""Per-request DataLoaders: a device list costs one live-store round trip, not one per device."""
+"""Per-request DataLoaders: a device list costs one live-store round trip and one history query,
+not one per device."""
 
 from __future__ import annotations
 
@@ -7,11 +8,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
 from app import models
+from app.errors import Unauthenticated
 from app.live.readings import DeviceReading, EnergyStats
 from app.repositories.home import HomeRepository
+from app.repositories.user import UserRepository
+from app.services import history
 
 if TYPE_CHECKING:
     from app.graphql.context import Context
@@ -23,6 +28,7 @@ class Loaders:
     #: Homes by id, for `Device.home` (the devices were resolved through their owner).
     home: DataLoader[uuid.UUID, models.Home | None]
     home_stats: DataLoader[uuid.UUID, EnergyStats | None]
+    history_page: DataLoader[history.PageRequest, history.Page]
 
 
 def build_loaders(context: Context) -> Loaders:
@@ -36,8 +42,20 @@ def build_loaders(context: Context) -> Loaders:
     async def load_home_stats(ids: Sequence[uuid.UUID]) -> list[EnergyStats | None]:
         return await context.live.homes_energy_stats(ids)
 
+    async def load_history(requests: Sequence[history.PageRequest]) -> list[history.Page]:
+        owner = context.principal.user_id
+
+        async def pages(session: AsyncSession) -> list[history.Page]:
+            user = await UserRepository(session).get(owner)
+            if user is None:  # a valid token for an account that no longer exists
+                raise Unauthenticated("account no longer exists")
+            return await history.history_pages(session, user.timezone, requests)
+
+        return await context.db.run(pages)
+
     return Loaders(
         live_reading=DataLoader(load_fn=load_readings),
         home=DataLoader(load_fn=load_homes),
         home_stats=DataLoader(load_fn=load_home_stats),
+        history_page=DataLoader(load_fn=load_history),
     )

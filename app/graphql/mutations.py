@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,17 +14,13 @@ from app import models
 from app.errors import Unauthenticated
 from app.graphql.context import Info
 from app.graphql.inputs import (
-    AirConditionerInput,
-    BatteryInput,
-    ElectricVehicleInput,
-    GeneratorInput,
-    HeaterInput,
+    INPUTS,
     HomeInput,
-    SolarPanelInput,
-    given,
     optional,
     optional_id,
     optional_str,
+    type_name,
+    values_of,
 )
 from app.graphql.permissions import IsAuthenticated
 from app.graphql.types import device as types
@@ -73,13 +69,28 @@ async def _owner(session: AsyncSession, info: Info) -> models.User:
     return user
 
 
-async def _owner_and_home(
-    session: AsyncSession, info: Info, home_id: strawberry.ID | None
-) -> tuple[models.User, models.Home]:
-    """The caller and the home a new device goes to (NOT_FOUND for a foreign homeId)."""
-    owner = await _owner(session, info)
-    home = await homes.home_for_new_device(session, owner.id, optional_id(home_id))
-    return owner, home
+def create_mutation(kind: models.DeviceKind) -> Any:
+    """`create<Type>(input: <Type>Input!): <Type>!` for one kind, driven by the service's table
+    of that kind's fields (`app.services.device.KINDS`), into the input's home (NOT_FOUND for
+    a foreign homeId; default: the caller's first home)."""
+    output = types.TYPE_BY_KIND[kind]
+
+    async def create(self: Any, info: Info, input: Any) -> Any:
+        values = values_of(kind, input)
+        home_id = optional_id(input.home_id)
+
+        async def add(s: AsyncSession) -> models.Device:
+            owner = await _owner(s, info)
+            home = await homes.home_for_new_device(s, owner.id, home_id)
+            # Devices without a location of their own sit at their home's.
+            location = devices.Location(home.latitude, home.longitude)
+            return await devices.create_device(s, owner, kind, values, location, home)
+
+        return output.from_model(await unit_of_work(info, add))
+
+    # Strawberry reads the argument and result types from the annotations.
+    create.__annotations__ = {"info": Info, "input": INPUTS[kind], "return": output}
+    return strawberry.mutation(create, name=f"create{type_name(kind)}", permission_classes=AUTH)
 
 
 @strawberry.type
@@ -117,105 +128,13 @@ class Mutation:
         )
         return _payload(result)
 
-    @strawberry.mutation(permission_classes=AUTH)
-    async def create_solar_panel(self, info: Info, input: SolarPanelInput) -> types.SolarPanel:
-        async def create(s: AsyncSession) -> models.SolarPanel:
-            owner = await _owner(s, info)
-            home = await homes.home_for_new_device(s, owner.id, optional_id(input.home_id))
-            return await devices.create_solar_panel(
-                s,
-                owner,
-                home=home,
-                name=input.name,
-                panel_area_m2=input.panel_area_m2,
-                efficiency=given(input.efficiency, 0.2),
-                max_capacity_w=input.max_capacity_w,
-                latitude=optional(input.latitude),
-                longitude=optional(input.longitude),
-                default_latitude=home.latitude,
-                default_longitude=home.longitude,
-            )
-
-        return types.SolarPanel.from_model(await unit_of_work(info, create))
-
-    @strawberry.mutation(permission_classes=AUTH)
-    async def create_generator(self, info: Info, input: GeneratorInput) -> types.Generator:
-        async def create(s: AsyncSession) -> models.Generator:
-            owner, home = await _owner_and_home(s, info, input.home_id)
-            return await devices.create_generator(
-                s,
-                owner,
-                home=home,
-                name=input.name,
-                rated_power_w=input.rated_power_w,
-            )
-
-        return types.Generator.from_model(await unit_of_work(info, create))
-
-    @strawberry.mutation(permission_classes=AUTH)
-    async def create_battery(self, info: Info, input: BatteryInput) -> types.Battery:
-        async def create(s: AsyncSession) -> models.Battery:
-            owner, home = await _owner_and_home(s, info, input.home_id)
-            return await devices.create_battery(
-                s,
-                owner,
-                home=home,
-                name=input.name,
-                capacity_wh=input.capacity_wh,
-                c_rate=given(input.c_rate, 0.5),
-                initial_level_wh=given(input.initial_level_wh, 0.0),
-            )
-
-        return types.Battery.from_model(await unit_of_work(info, create))
-
-    @strawberry.mutation(permission_classes=AUTH)
-    async def create_electric_vehicle(
-        self, info: Info, input: ElectricVehicleInput
-    ) -> types.ElectricVehicle:
-        async def create(s: AsyncSession) -> models.ElectricVehicle:
-            owner, home = await _owner_and_home(s, info, input.home_id)
-            return await devices.create_electric_vehicle(
-                s,
-                owner,
-                home=home,
-                name=input.name,
-                battery_capacity_kwh=input.battery_capacity_kwh,
-                current_charge_kwh=optional(input.current_charge_kwh),
-                charge_rate_kw=given(input.charge_rate_kw, 7.2),
-                driving_consumption_kwh_per_hour=given(input.driving_consumption_kwh_per_hour, 2.0),
-            )
-
-        return types.ElectricVehicle.from_model(await unit_of_work(info, create))
-
-    @strawberry.mutation(permission_classes=AUTH)
-    async def create_air_conditioner(
-        self, info: Info, input: AirConditionerInput
-    ) -> types.AirConditioner:
-        async def create(s: AsyncSession) -> models.AirConditioner:
-            owner, home = await _owner_and_home(s, info, input.home_id)
-            return await devices.create_air_conditioner(
-                s,
-                owner,
-                home=home,
-                name=input.name,
-                rated_power_w=input.rated_power_w,
-            )
-
-        return types.AirConditioner.from_model(await unit_of_work(info, create))
-
-    @strawberry.mutation(permission_classes=AUTH)
-    async def create_heater(self, info: Info, input: HeaterInput) -> types.Heater:
-        async def create(s: AsyncSession) -> models.Heater:
-            owner, home = await _owner_and_home(s, info, input.home_id)
-            return await devices.create_heater(
-                s,
-                owner,
-                home=home,
-                name=input.name,
-                rated_power_w=input.rated_power_w,
-            )
-
-        return types.Heater.from_model(await unit_of_work(info, create))
+    # One generic resolver per kind, in the schema's order (see create_mutation).
+    create_solar_panel = create_mutation(models.DeviceKind.SOLAR_PANEL)
+    create_generator = create_mutation(models.DeviceKind.GENERATOR)
+    create_battery = create_mutation(models.DeviceKind.BATTERY)
+    create_electric_vehicle = create_mutation(models.DeviceKind.ELECTRIC_VEHICLE)
+    create_air_conditioner = create_mutation(models.DeviceKind.AIR_CONDITIONER)
+    create_heater = create_mutation(models.DeviceKind.HEATER)
 
     @strawberry.mutation(permission_classes=AUTH)
     async def rename_device(self, info: Info, id: strawberry.ID, name: str) -> types.Device:
@@ -242,7 +161,8 @@ class Mutation:
             info,
             lambda s: devices.set_electric_vehicle_mode(s, owner, str(id), models.EVMode(mode)),
         )
-        return types.ElectricVehicle.from_model(row)
+        converted: types.ElectricVehicle = types.ElectricVehicle.from_model(row)
+        return converted
 
     @strawberry.mutation(permission_classes=AUTH)
     async def create_home(self, info: Info, input: HomeInput) -> Home:

@@ -8,11 +8,10 @@ from strawberry.permission import BasePermission
 from app import models
 from app.errors import NotFound, Unauthenticated
 from app.graphql.context import Info
-from app.graphql.history import After, First, From, To, resolve_history
+from app.graphql.history import history_field
 from app.graphql.permissions import IsAuthenticated
 from app.graphql.types.device import Device, device_from_model
 from app.graphql.types.enums import DeviceKind
-from app.graphql.types.history import EnergyHistoryConnection, HistoryResolution
 from app.graphql.types.home import Home
 from app.graphql.types.readings import EnergyStats
 from app.graphql.types.user import User
@@ -67,21 +66,11 @@ class Query:
         stats = await info.context.live.energy_stats(info.context.principal.user_id)
         return EnergyStats.from_live(stats or EMPTY_STATS)
 
-    @strawberry.field(
+    energy_history = history_field(
+        lambda _, info: info.context.principal.user_id,
         permission_classes=AUTH,
         description="The caller's home energy per bucket (produced, consumed, storage, grid).",
     )
-    async def energy_history(
-        self,
-        info: Info,
-        resolution: HistoryResolution,
-        from_: From,
-        to: To,
-        first: First = None,
-        after: After = None,
-    ) -> EnergyHistoryConnection:
-        owner = info.context.principal.user_id
-        return await resolve_history(info, owner, resolution, from_, to, first, after)
 
     @strawberry.field(permission_classes=AUTH, description="The caller's homes, first home first.")
     async def homes(self, info: Info) -> list[Home]:

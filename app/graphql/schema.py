@@ -10,14 +10,13 @@ import strawberry
 from graphql.error import GraphQLError
 from strawberry.types import ExecutionContext
 
-from app.errors import AppError, ServiceUnavailable
+from app.errors import AppError, ServiceUnavailable, is_transient
 from app.graphql.errors import classify, log_unexpected
 from app.graphql.extension import HemsExtension
 from app.graphql.mutations import Mutation
 from app.graphql.queries import Query
 from app.graphql.subscriptions import Subscription
 from app.graphql.types.device import CONCRETE_TYPES
-from app.pipeline.batch import is_transient
 
 logger = logging.getLogger("hems.graphql")
 

@@ -18,6 +18,16 @@ def device_storage_key(device_id: uuid.UUID | str) -> str:
     return f"device:{device_id}:storage"
 
 
+def device_deletions_count_key() -> str:
+    """How many devices were deleted so far: a write built before a deletion checks it."""
+    return f"{INTERNAL_PREFIX}device:deletions:count"
+
+
+def device_deletions_key() -> str:
+    """Sorted set of the latest deleted device ids, scored by their deletion count."""
+    return f"{INTERNAL_PREFIX}device:deletions"
+
+
 def user_energy_stats_key(user_id: uuid.UUID | str) -> str:
     """`user:{id}:energy_stats`: the user's figures for the latest cycle (JSON)."""
     return f"user:{user_id}:energy_stats"

@@ -3,11 +3,43 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 from app.live import keys
-from app.live.backends import LiveBackend
+from app.live.backends import Items, LiveBackend
 from app.live.readings import DeviceReading, EnergyStats, decode_reading, decode_stats
+
+#: Rounds of "write, learn which devices went meanwhile, write the rest" before giving up.
+_WRITE_ROUNDS = 100
+
+
+@dataclass(frozen=True)
+class DeletionGuard:
+    """Makes a device deletion win over a write built from data loaded before it.
+
+    `mark` is `LiveStore.deletion_mark()` read before the load. Devices deleted after it get
+    none of their keys written, nor do their home's and owner's figures (which counted them);
+    `owners` (device id -> (home id, owner id)) is only called when such a deletion happened.
+    """
+
+    mark: int
+    owners: Callable[[], Mapping[uuid.UUID, tuple[uuid.UUID, uuid.UUID]]]
+
+    def keys_of(self, deleted: Sequence[str]) -> set[str]:
+        """Every key the write must skip for these deleted device ids."""
+        owners = self.owners()
+        skip: set[str] = set()
+        for raw in deleted:
+            device_id = uuid.UUID(raw)
+            skip.add(keys.device_current_key(device_id))
+            skip.add(keys.device_storage_key(device_id))
+            owner = owners.get(device_id)
+            if owner is not None:
+                home_id, user_id = owner
+                skip.add(keys.home_energy_stats_key(home_id))
+                skip.add(keys.user_energy_stats_key(user_id))
+        return skip
 
 
 class LiveStore:
@@ -48,13 +80,32 @@ class LiveStore:
         raw = await self.backend.mget(wanted)
         return [decode_reading(raw[i], raw[i + 1]) for i in range(0, len(raw), 2)]
 
-    async def write(self, items: Sequence[tuple[str, bytes]]) -> None:
-        """Write encoded readings/figures (already keyed) with the live TTL."""
-        await self.backend.set_many(items, self.ttl_s)
+    async def deletion_mark(self) -> int:
+        """Read before loading the data of a guarded write (see `DeletionGuard`)."""
+        return await self.backend.deletion_mark()
+
+    async def write(self, items: Items, guard: DeletionGuard | None = None) -> None:
+        """Write encoded readings/figures (already keyed) with the live TTL.
+
+        With a guard, what a device deleted since the guard's mark would have got is skipped.
+        """
+        mark = None if guard is None else guard.mark
+        pending = await self.backend.set_many(items, self.ttl_s, mark)
+        for _ in range(_WRITE_ROUNDS):
+            if not pending or guard is None or mark is None:
+                return
+            mark, deleted = await self.backend.deletions_since(mark)
+            if deleted is None:
+                return  # too many deletions since the mark to tell which: write none of the rest
+            skip = guard.keys_of(deleted)
+            rest = [item for part in pending for item in part if item[0] not in skip]
+            pending = await self.backend.set_many(rest, self.ttl_s, mark)
+        raise RuntimeError("live write kept racing device deletions")
 
     async def forget_device(self, device_id: uuid.UUID) -> None:
-        await self.backend.delete(
-            [keys.device_current_key(device_id), keys.device_storage_key(device_id)]
+        """Delete a device's keys; a guarded write loaded before this will not bring them back."""
+        await self.backend.forget_device(
+            str(device_id), [keys.device_current_key(device_id), keys.device_storage_key(device_id)]
         )
 
     async def ping(self) -> bool:

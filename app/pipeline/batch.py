@@ -17,8 +17,9 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.errors import is_transient
 from app.live.pubsub import publish_batch
-from app.live.store import LiveStore
+from app.live.store import DeletionGuard, LiveStore
 from app.pipeline.arrays import build_input
 from app.pipeline.history import write_history
 from app.pipeline.readings import encode_batch
@@ -76,6 +77,20 @@ async def _persist(repo: FleetRepository, rows: FleetRows, result: FleetResult) 
     )
 
 
+def _owners(rows: FleetRows) -> dict[uuid.UUID, tuple[uuid.UUID, uuid.UUID]]:
+    """Device id -> (home id, owner id) for every device of the batch."""
+    owner_of = {h[0]: h[1] for h in rows.homes}
+    kinds = (
+        rows.solar,
+        rows.generators,
+        rows.batteries,
+        rows.evs,
+        rows.air_conditioners,
+        rows.heaters,
+    )
+    return {r[0]: (r[1], owner_of[r[1]]) for kind in kinds for r in kind}
+
+
 async def _run(
     sessionmaker: async_sessionmaker[AsyncSession],
     live: LiveStore,
@@ -84,6 +99,9 @@ async def _run(
 ) -> BatchReport:
     report = BatchReport()
     t0 = time.perf_counter()
+    # Read before the load: a device deleted from here on keeps its keys forgotten (and its
+    # owner's figures, which count it, unwritten) whenever the deletion lands in this cycle.
+    mark = await live.deletion_mark()
     async with sessionmaker() as session:
         repo = FleetRepository(session)
         rows = await repo.load(user_ids)
@@ -113,7 +131,7 @@ async def _run(
         battery_capacity_wh=fleet.batteries.capacity_wh,
         ev_capacity_wh=fleet.evs.capacity_kwh * 1000.0,
     )
-    await live.write(items)
+    await live.write(items, DeletionGuard(mark, lambda: _owners(rows)))
     await publish_batch(live, homes.user_ids, cycle_at)
     t4 = time.perf_counter()
     report.users = len(homes.user_ids)
@@ -160,20 +178,3 @@ async def simulate_batch(
             logger.exception("simulation failed for user", extra={"user_id": str(user_id)})
             report.failed_users.append(user_id)
     return report
-
-
-def is_transient(exc: BaseException) -> bool:
-    """Infrastructure failures (connection lost, timeout): retry, don't blame a home."""
-    from redis.exceptions import ConnectionError as RedisConnectionError
-    from redis.exceptions import TimeoutError as RedisTimeoutError
-    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-
-    from app.errors import ServiceUnavailable
-
-    if isinstance(
-        exc, (OSError, TimeoutError, RedisConnectionError, RedisTimeoutError, ServiceUnavailable)
-    ):
-        return True
-    if isinstance(exc, (OperationalError, InterfaceError)):
-        return True
-    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)

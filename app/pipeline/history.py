@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.pipeline.arrays import BatchHomes
 from app.repositories.fleet import FleetRows
 from app.repositories.history import PRUNE_CHUNK, HistoryRepository, HistoryRows
-from app.services.history import local_day_start, zone
+from app.simulation.calendar import local_day_start, zone
 from app.simulation.fleet import FleetResult
 
 logger = logging.getLogger("hems.history")

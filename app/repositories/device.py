@@ -111,14 +111,6 @@ class DeviceRepository:
         )
         return (await self.session.scalars(stmt)).one_or_none()
 
-    async def get_many_for_owner(
-        self, device_ids: Sequence[uuid.UUID], owner_id: uuid.UUID
-    ) -> dict[uuid.UUID, models.Device]:
-        stmt = select(models.Device).where(
-            models.Device.id.in_(device_ids), models.Device.owner_id == owner_id
-        )
-        return {d.id: d for d in (await self.session.scalars(stmt)).all()}
-
     def add(self, device: models.Device) -> None:
         self.session.add(device)
 

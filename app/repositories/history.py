@@ -9,7 +9,7 @@ batch therefore never double counts, and all three tables change in the batch's 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -222,20 +222,22 @@ class HistoryRepository:
     async def rows(
         self,
         kind: HistoryTable,
-        subject_id: uuid.UUID,
+        subject_ids: Collection[uuid.UUID],
         start: datetime,
         end: datetime,
         *,
         home: bool = False,
     ) -> Sequence[Any]:
-        """Stored rows of one subject (a home's rows with `home`) with start <= bucket_start
-        < end, oldest first."""
+        """Stored rows of these subjects (homes' rows with `home`) with start <= bucket_start
+        < end, oldest first; each row's `subject_id` is its subject (home) id."""
         table = kind.home_table if home else kind.table
         key = table.c.home_id if home else table.c.subject_id
         stmt = (
-            select(table.c.bucket_start, *(table.c[c] for c in ENERGY_COLUMNS))
+            select(
+                key.label("subject_id"), table.c.bucket_start, *(table.c[c] for c in ENERGY_COLUMNS)
+            )
             .where(
-                key == subject_id,
+                key.in_(subject_ids),
                 table.c.bucket_start >= start,
                 table.c.bucket_start < end,
             )

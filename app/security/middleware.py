@@ -18,9 +18,8 @@ from typing import Any
 
 import orjson
 
-from app.api import metrics
+from app import observability
 from app.config import Settings
-from app.observability import request_id_var
 from app.services import rate_limit
 
 logger = logging.getLogger("hems.http")
@@ -92,7 +91,7 @@ class RequestContextMiddleware:
         request_id = given if given and _REQUEST_ID.match(given) else uuid.uuid4().hex
         client = scope.get("client")
         tokens = (
-            request_id_var.set(request_id),
+            observability.request_id_var.set(request_id),
             rate_limit.bind(scope.get("app"), client[0] if client else None),
         )
         status = 500
@@ -111,7 +110,7 @@ class RequestContextMiddleware:
         finally:
             if scope["type"] == "http":
                 route = route_label(scope.get("path", ""))
-                metrics.HTTP_REQUESTS.labels(route, str(status)).inc()
+                observability.HTTP_REQUESTS.labels(route, str(status)).inc()
                 logger.info(
                     "request",
                     extra={
@@ -121,7 +120,7 @@ class RequestContextMiddleware:
                         "duration_ms": round((time.perf_counter() - start) * 1000, 2),
                     },
                 )
-            request_id_var.reset(tokens[0])
+            observability.request_id_var.reset(tokens[0])
             rate_limit.unbind(tokens[1])
 
 
@@ -201,7 +200,7 @@ class TimeoutMiddleware:
         except TimeoutError:
             if not deadline.expired() or started:
                 raise
-            metrics.HTTP_REJECTIONS.labels("timeout").inc()
+            observability.HTTP_REJECTIONS.labels("timeout").inc()
             logger.warning("request timed out", extra={"timeout_s": self.timeout_s})
             await send_graphql_error(
                 send,
@@ -230,7 +229,7 @@ class BodyLimitMiddleware:
         self.max_bytes = max_bytes
 
     async def _too_large(self, send: Send) -> None:
-        metrics.HTTP_REJECTIONS.labels("body_too_large").inc()
+        observability.HTTP_REJECTIONS.labels("body_too_large").inc()
         await send_graphql_error(
             send,
             413,
@@ -271,7 +270,7 @@ class BodyLimitMiddleware:
             and content_type.startswith("application/json")
             and body.lstrip()[:1] == b"["
         ):
-            metrics.HTTP_REJECTIONS.labels("batching").inc()
+            observability.HTTP_REJECTIONS.labels("batching").inc()
             await send_graphql_error(
                 send,
                 400,
@@ -309,7 +308,7 @@ class BodyLimitMiddleware:
             )
             if size <= limit:
                 return message
-            metrics.HTTP_REJECTIONS.labels("ws_message_too_large").inc()
+            observability.HTTP_REJECTIONS.labels("ws_message_too_large").inc()
             await send(
                 {
                     "type": "websocket.close",

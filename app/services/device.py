@@ -1,9 +1,13 @@
-"""Device operations: create per kind (validated), rename, delete, set the EV mode."""
+"""Device operations: create any kind (one table of fields), rename, delete, set the EV mode."""
 
 from __future__ import annotations
 
 import uuid
-from typing import TypeVar
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from functools import partial
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,164 +24,179 @@ MAX_C_RATE = 10.0
 MAX_EV_KWH = 1_000.0
 MAX_EV_KW = 1_000.0
 
-D = TypeVar("D", bound=models.Device)
+Check = Callable[[str, Any], Any]
 
 
-async def _add(session: AsyncSession, device: D) -> D:
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where devices without a location of their own sit (the service's default)."""
+
+    latitude: float
+    longitude: float
+
+
+#: A default computed when the field is null or omitted: from the fields checked before it
+#: (by Python name) and the default location.
+Fallback = Callable[[Mapping[str, Any], Location], float]
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """One field of a create input: its Python and API names, check, default and column.
+
+    `default`: None when required; a number is the API's documented default (null or omitted
+    takes it); a `Fallback` computes it. `at_most`: the (earlier) field it must not exceed.
+    """
+
+    name: str
+    api: str
+    check: Check
+    default: float | Fallback | None = None
+    column: str | None = None
+    at_most: str | None = None
+    type: type = float
+
+
+@dataclass(frozen=True, slots=True)
+class KindSpec:
+    """What creating a device of one kind takes: its input fields, in API order, and the
+    columns every new device of the kind starts with."""
+
+    kind: models.DeviceKind
+    fields: tuple[Field, ...]
+    initial: Mapping[str, Any] = dataclass_field(default_factory=dict)
+    #: Columns derived from what the client gave (before defaults), e.g. whether a panel
+    #: follows its home when the home moves.
+    derived: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None
+
+    def api_name(self, name: str) -> str:
+        return next(f.api for f in self.fields if f.name == name)
+
+
+def _bounded(check: Callable[..., float], maximum: float) -> Check:
+    return partial(check, maximum=maximum)
+
+
+_power = _bounded(v.positive, MAX_POWER_W)
+_charging = {"flow_w": 0.0}
+
+#: Fields every kind's input starts with.
+COMMON: tuple[Field, ...] = (Field("name", "name", v.name, type=str),)
+_RATED = (Field("rated_power_w", "ratedPowerW", _power),)
+
+#: Every kind's create input: add a field here (and its column on the model) and the GraphQL
+#: input, the validation and the write follow.
+KINDS: dict[models.DeviceKind, KindSpec] = {
+    spec.kind: spec
+    for spec in (
+        KindSpec(
+            models.DeviceKind.SOLAR_PANEL,
+            (
+                Field("panel_area_m2", "panelAreaM2", _bounded(v.positive, MAX_AREA_M2)),
+                Field("max_capacity_w", "maxCapacityW", _power),
+                Field(
+                    "efficiency",
+                    "efficiency",
+                    partial(v.in_range, low=0.0, high=1.0, low_open=True),
+                    default=0.2,
+                ),
+                # Panels sit at the given location, else at their home's location.
+                Field("latitude", "latitude", v.latitude, default=lambda _, at: at.latitude),
+                Field("longitude", "longitude", v.longitude, default=lambda _, at: at.longitude),
+            ),
+            # A panel given no location follows its home when the home moves.
+            derived=lambda given: {
+                "follows_home": given.get("latitude") is None and given.get("longitude") is None
+            },
+        ),
+        KindSpec(models.DeviceKind.GENERATOR, _RATED),
+        KindSpec(
+            models.DeviceKind.BATTERY,
+            (
+                Field("capacity_wh", "capacityWh", _bounded(v.positive, MAX_ENERGY_WH)),
+                Field("c_rate", "cRate", _bounded(v.positive, MAX_C_RATE), default=0.5),
+                Field(
+                    "initial_level_wh",
+                    "initialLevelWh",
+                    v.non_negative,
+                    default=0.0,
+                    column="current_level_wh",
+                    at_most="capacity_wh",
+                ),
+            ),
+            initial=_charging,
+        ),
+        KindSpec(
+            models.DeviceKind.ELECTRIC_VEHICLE,
+            (
+                Field(
+                    "battery_capacity_kwh", "batteryCapacityKwh", _bounded(v.positive, MAX_EV_KWH)
+                ),
+                # Without a charge given, a new EV arrives half full.
+                Field(
+                    "current_charge_kwh",
+                    "currentChargeKwh",
+                    v.non_negative,
+                    default=lambda done, _: float(done["battery_capacity_kwh"]) / 2,
+                    at_most="battery_capacity_kwh",
+                ),
+                Field(
+                    "charge_rate_kw", "chargeRateKw", _bounded(v.positive, MAX_EV_KW), default=7.2
+                ),
+                Field(
+                    "driving_consumption_kwh_per_hour",
+                    "drivingConsumptionKwhPerHour",
+                    _bounded(v.non_negative, MAX_EV_KW),
+                    default=2.0,
+                ),
+            ),
+            # A new EV starts connected and charging.
+            initial={
+                **_charging,
+                "mode": models.EVMode.CHARGING,
+                "mode_setting": models.EVMode.CHARGING,
+            },
+        ),
+        KindSpec(models.DeviceKind.AIR_CONDITIONER, _RATED),
+        KindSpec(models.DeviceKind.HEATER, _RATED),
+    )
+}
+
+
+async def create_device(
+    session: AsyncSession,
+    owner: models.User,
+    kind: models.DeviceKind,
+    values: Mapping[str, Any],
+    location: Location,
+    home: models.Home | None = None,
+) -> models.Device:
+    """Check `values` (Python names; None = use the default) and add the new device to
+    `home` (None: the owner's first home).
+
+    BAD_USER_INPUT names the first field at fault, in input order; nothing is added then.
+    """
+    spec = KINDS[kind]
+    done: dict[str, Any] = {}
+    columns: dict[str, Any] = dict(spec.initial)
+    for f in (*COMMON, *spec.fields):
+        value = values.get(f.name)
+        if value is None:
+            if f.default is None:
+                raise BadUserInput(f.api, "is required")
+            value = f.default(done, location) if callable(f.default) else f.default
+        value = f.check(f.api, value)
+        if f.at_most is not None and value > done[f.at_most]:
+            raise BadUserInput(f.api, f"must not exceed {spec.api_name(f.at_most)}")
+        done[f.name] = value
+        columns[f.column or f.name] = value
+    if spec.derived is not None:
+        columns.update(spec.derived(values))
+    home_id = home.id if home is not None else None
+    device = kind.model(owner_id=owner.id, home_id=home_id, **columns)
     DeviceRepository(session).add(device)
     await session.flush()
     return device
-
-
-async def create_solar_panel(
-    session: AsyncSession,
-    owner: models.User,
-    *,
-    home: models.Home | None = None,
-    name: str,
-    panel_area_m2: float,
-    efficiency: float,
-    max_capacity_w: float,
-    latitude: float | None,
-    longitude: float | None,
-    default_latitude: float,
-    default_longitude: float,
-) -> models.SolarPanel:
-    """Panels sit at the given location, else at the default location (the mutation passes
-    the panel's home's), following their home when it moves (neither coordinate given)."""
-    panel = models.SolarPanel(
-        owner_id=owner.id,
-        home_id=home.id if home is not None else None,
-        name=v.name("name", name),
-        panel_area_m2=v.positive("panelAreaM2", panel_area_m2, maximum=MAX_AREA_M2),
-        efficiency=v.in_range("efficiency", efficiency, 0.0, 1.0, low_open=True),
-        max_capacity_w=v.positive("maxCapacityW", max_capacity_w, maximum=MAX_POWER_W),
-        latitude=v.latitude("latitude", default_latitude if latitude is None else latitude),
-        longitude=v.longitude("longitude", default_longitude if longitude is None else longitude),
-        follows_home=latitude is None and longitude is None,
-    )
-    return await _add(session, panel)
-
-
-async def create_generator(
-    session: AsyncSession,
-    owner: models.User,
-    *,
-    home: models.Home | None = None,
-    name: str,
-    rated_power_w: float,
-) -> models.Generator:
-    return await _add(
-        session,
-        models.Generator(
-            owner_id=owner.id,
-            home_id=home.id if home is not None else None,
-            name=v.name("name", name),
-            rated_power_w=v.positive("ratedPowerW", rated_power_w, maximum=MAX_POWER_W),
-        ),
-    )
-
-
-async def create_battery(
-    session: AsyncSession,
-    owner: models.User,
-    *,
-    home: models.Home | None = None,
-    name: str,
-    capacity_wh: float,
-    c_rate: float,
-    initial_level_wh: float,
-) -> models.Battery:
-    capacity = v.positive("capacityWh", capacity_wh, maximum=MAX_ENERGY_WH)
-    level = v.non_negative("initialLevelWh", initial_level_wh)
-    if level > capacity:
-        raise BadUserInput("initialLevelWh", "must not exceed capacityWh")
-    return await _add(
-        session,
-        models.Battery(
-            owner_id=owner.id,
-            home_id=home.id if home is not None else None,
-            name=v.name("name", name),
-            capacity_wh=capacity,
-            c_rate=v.positive("cRate", c_rate, maximum=MAX_C_RATE),
-            current_level_wh=level,
-            flow_w=0.0,
-        ),
-    )
-
-
-async def create_electric_vehicle(
-    session: AsyncSession,
-    owner: models.User,
-    *,
-    home: models.Home | None = None,
-    name: str,
-    battery_capacity_kwh: float,
-    current_charge_kwh: float | None,
-    charge_rate_kw: float,
-    driving_consumption_kwh_per_hour: float,
-) -> models.ElectricVehicle:
-    """A new EV starts connected and charging; without a charge given it arrives half full."""
-    capacity = v.positive("batteryCapacityKwh", battery_capacity_kwh, maximum=MAX_EV_KWH)
-    charge = capacity / 2 if current_charge_kwh is None else current_charge_kwh
-    charge = v.non_negative("currentChargeKwh", charge)
-    if charge > capacity:
-        raise BadUserInput("currentChargeKwh", "must not exceed batteryCapacityKwh")
-    return await _add(
-        session,
-        models.ElectricVehicle(
-            owner_id=owner.id,
-            home_id=home.id if home is not None else None,
-            name=v.name("name", name),
-            battery_capacity_kwh=capacity,
-            current_charge_kwh=charge,
-            charge_rate_kw=v.positive("chargeRateKw", charge_rate_kw, maximum=MAX_EV_KW),
-            driving_consumption_kwh_per_hour=v.non_negative(
-                "drivingConsumptionKwhPerHour", driving_consumption_kwh_per_hour, maximum=MAX_EV_KW
-            ),
-            mode=models.EVMode.CHARGING,
-            mode_setting=models.EVMode.CHARGING,
-            flow_w=0.0,
-        ),
-    )
-
-
-async def create_air_conditioner(
-    session: AsyncSession,
-    owner: models.User,
-    *,
-    home: models.Home | None = None,
-    name: str,
-    rated_power_w: float,
-) -> models.AirConditioner:
-    return await _add(
-        session,
-        models.AirConditioner(
-            owner_id=owner.id,
-            home_id=home.id if home is not None else None,
-            name=v.name("name", name),
-            rated_power_w=v.positive("ratedPowerW", rated_power_w, maximum=MAX_POWER_W),
-        ),
-    )
-
-
-async def create_heater(
-    session: AsyncSession,
-    owner: models.User,
-    *,
-    home: models.Home | None = None,
-    name: str,
-    rated_power_w: float,
-) -> models.Heater:
-    return await _add(
-        session,
-        models.Heater(
-            owner_id=owner.id,
-            home_id=home.id if home is not None else None,
-            name=v.name("name", name),
-            rated_power_w=v.positive("ratedPowerW", rated_power_w, maximum=MAX_POWER_W),
-        ),
-    )
 
 
 async def get_owned(session: AsyncSession, owner_id: uuid.UUID, device_id: str) -> models.Device:

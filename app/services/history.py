@@ -15,18 +15,19 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
-from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import BadUserInput
 from app.repositories.history import HistoryRepository, HistoryTable
+from app.simulation.calendar import local_midnight, zone
 
 #: Hard cap on buckets per page (a day of minutes fits in two pages).
 MAX_PAGE_SIZE = 1000
@@ -52,25 +53,6 @@ _SOURCE = {
     Resolution.DAY: HistoryTable.DAY,
     Resolution.MONTH: HistoryTable.DAY,
 }
-
-
-@lru_cache(maxsize=1024)
-def zone(name: str) -> ZoneInfo:
-    """The IANA zone `name`; an unknown name falls back to UTC rather than failing a cycle."""
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
-def local_midnight(day: date, tz: ZoneInfo) -> datetime:
-    """First instant (UTC) of local calendar day `day`; after a midnight DST gap, the transition."""
-    return datetime(day.year, day.month, day.day, tzinfo=tz).astimezone(UTC)
-
-
-def local_day_start(instant: datetime, tz: ZoneInfo) -> datetime:
-    """Start (UTC) of the local calendar day containing `instant`."""
-    return local_midnight(instant.astimezone(tz).date(), tz)
 
 
 def bucket_floor(instant: datetime, resolution: Resolution, tz: ZoneInfo) -> datetime:
@@ -202,28 +184,65 @@ def fill(page: Page, rows: Sequence[Any], resolution: Resolution, tz: ZoneInfo) 
             bucket.add(row)
 
 
-async def history_page(
-    session: AsyncSession,
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    """One checked page request (hashable: the key of the request's history DataLoader).
+
+    `home_timezone`: set for a home's totals (the home tables, on the home's calendar); None
+    for a user's totals or a device (on the user's calendar)."""
+
+    subject_id: uuid.UUID
+    resolution: Resolution
+    start: datetime
+    end: datetime
+    first: int
+    after: datetime | None
+    home_timezone: str | None = None
+
+
+def page_request(
     subject_id: uuid.UUID,
-    timezone: str,
     resolution: Resolution,
     start: datetime,
     end: datetime,
     first: int | None,
     after: str | None,
     *,
-    home: bool = False,
-) -> Page:
-    """One page of `subject_id`'s history (a user's totals, one device, or with `home` one
-    home's totals), on the calendar of `timezone`."""
+    home_timezone: str | None = None,
+) -> PageRequest:
+    """Validate a page request's arguments; BAD_USER_INPUT names the argument at fault."""
     start, end, size = validate_range(start, end, first)
-    tz = zone(timezone)
-    page = plan_page(
-        resolution, tz, start, end, size, decode_cursor(after) if after is not None else None
-    )
-    if page.buckets:
-        rows = await HistoryRepository(session).rows(
-            _SOURCE[resolution], subject_id, page.buckets[0].start, page.buckets[-1].end, home=home
-        )
-        fill(page, rows, resolution, tz)
-    return page
+    cursor = decode_cursor(after) if after is not None else None
+    return PageRequest(subject_id, resolution, start, end, size, cursor, home_timezone)
+
+
+async def history_pages(
+    session: AsyncSession, timezone: str, requests: Sequence[PageRequest]
+) -> list[Page]:
+    """Pages of many subjects (a user's totals, devices, homes) in request order; `timezone`
+    is the user's, for requests without a home's.
+
+    One query per distinct (table, time span) of the pages, whatever the number of subjects:
+    a device list asking each device for the same page costs one query.
+    """
+    zones = [zone(r.home_timezone or timezone) for r in requests]
+    pages = [
+        plan_page(r.resolution, tz, r.start, r.end, r.first, r.after)
+        for r, tz in zip(requests, zones, strict=True)
+    ]
+    spans: dict[tuple[HistoryTable, bool, datetime, datetime], list[int]] = defaultdict(list)
+    for i, (request, page) in enumerate(zip(requests, pages, strict=True)):
+        if page.buckets:
+            home = request.home_timezone is not None
+            kind = _SOURCE[request.resolution]
+            spans[(kind, home, page.buckets[0].start, page.buckets[-1].end)].append(i)
+    repo = HistoryRepository(session)
+    for (kind, home, start, end), indexes in spans.items():
+        subjects = {requests[i].subject_id for i in indexes}
+        rows = await repo.rows(kind, subjects, start, end, home=home)
+        by_subject: dict[uuid.UUID, list[Any]] = defaultdict(list)
+        for row in rows:
+            by_subject[row.subject_id].append(row)
+        for i in indexes:
+            fill(pages[i], by_subject[requests[i].subject_id], requests[i].resolution, zones[i])
+    return pages

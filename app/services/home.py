@@ -16,7 +16,7 @@ from app.repositories.home import HomeRepository
 from app.repositories.user import UserRepository
 from app.services import validation as v
 from app.services.device import get_owned
-from app.services.history import local_day_start, zone
+from app.simulation.calendar import local_day_start, zone
 
 
 def parse_home_id(home_id: str) -> uuid.UUID:

@@ -26,6 +26,7 @@ from redis.exceptions import RedisError
 from app.config import Settings
 from app.errors import ServiceUnavailable, TooManyRequests
 from app.live import keys
+from app.observability import LOGIN_RATE_LIMITED
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -135,8 +136,6 @@ class LoginLimiter:
 
     async def check(self, username: str, address: str | None) -> None:
         """Raise RATE_LIMITED when this username or address has used up its failures."""
-        from app.api.metrics import LOGIN_RATE_LIMITED
-
         counts = await self.counters.get(attempt_keys(username, address))
         if counts[0] >= self.max_per_username:
             LOGIN_RATE_LIMITED.labels("username").inc()

@@ -43,9 +43,32 @@ def _coerce(obj: Any, converters: dict[str, Any]) -> None:
             )
 
 
-def _empty(cls: type[Any]) -> Any:
-    """An instance of a column dataclass with zero rows."""
-    return cls(**{f.name: np.empty(0) for f in fields(cls)})
+#: Each column's dtype coercion, by its declared array type.
+_CONVERTERS: dict[str, Any] = {
+    "KeyArray": as_key,
+    "IndexArray": as_index,
+    "FloatArray": as_float,
+    "CodeArray": as_code,
+}
+
+
+class DeviceArrays:
+    """Base of the per-kind column dataclasses: coercion by column type, length, empty batch."""
+
+    __slots__ = ()
+    key: KeyArray
+
+    def __post_init__(self) -> None:
+        columns = fields(self)  # type: ignore[arg-type]
+        _coerce(self, {f.name: _CONVERTERS[str(f.type)] for f in columns})
+
+    def __len__(self) -> int:
+        return int(self.key.size)
+
+    @classmethod
+    def empty(cls) -> Self:
+        """No devices of this kind."""
+        return cls(**{f.name: np.empty(0) for f in fields(cls)})  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +99,7 @@ class UserArrays:
 
 
 @dataclass(frozen=True, slots=True)
-class SolarArrays:
+class SolarArrays(DeviceArrays):
     """Solar panels: area m2, efficiency (0, 1], max output W, location in degrees."""
 
     key: KeyArray
@@ -87,71 +110,27 @@ class SolarArrays:
     latitude: FloatArray
     longitude: FloatArray
 
-    def __post_init__(self) -> None:
-        _coerce(
-            self,
-            {
-                "key": as_key,
-                "user": as_index,
-                "panel_area_m2": as_float,
-                "efficiency": as_float,
-                "max_capacity_w": as_float,
-                "latitude": as_float,
-                "longitude": as_float,
-            },
-        )
-
-    def __len__(self) -> int:
-        return int(self.key.size)
-
-    @classmethod
-    def empty(cls) -> Self:
-        """No solar panels."""
-        return _empty(cls)  # type: ignore[no-any-return]
-
 
 @dataclass(frozen=True, slots=True)
-class GeneratorArrays:
+class GeneratorArrays(DeviceArrays):
     """Generators: rated output W."""
 
     key: KeyArray
     user: IndexArray
     rated_power_w: FloatArray
 
-    def __post_init__(self) -> None:
-        _coerce(self, {"key": as_key, "user": as_index, "rated_power_w": as_float})
-
-    def __len__(self) -> int:
-        return int(self.key.size)
-
-    @classmethod
-    def empty(cls) -> Self:
-        """No generators."""
-        return _empty(cls)  # type: ignore[no-any-return]
-
 
 @dataclass(frozen=True, slots=True)
-class LoadArrays:
+class LoadArrays(DeviceArrays):
     """Air conditioners or heaters: rated consumption W."""
 
     key: KeyArray
     user: IndexArray
     rated_power_w: FloatArray
 
-    def __post_init__(self) -> None:
-        _coerce(self, {"key": as_key, "user": as_index, "rated_power_w": as_float})
-
-    def __len__(self) -> int:
-        return int(self.key.size)
-
-    @classmethod
-    def empty(cls) -> Self:
-        """No loads."""
-        return _empty(cls)  # type: ignore[no-any-return]
-
 
 @dataclass(frozen=True, slots=True)
-class BatteryArrays:
+class BatteryArrays(DeviceArrays):
     """Home batteries and their stored state from the previous cycle.
 
     `capacity_wh` Wh, `c_rate` 1/h (max power = capacity_wh * c_rate W), `level_wh` Wh,
@@ -167,31 +146,9 @@ class BatteryArrays:
     simulated_at_s: FloatArray
     flow_w: FloatArray
 
-    def __post_init__(self) -> None:
-        _coerce(
-            self,
-            {
-                "key": as_key,
-                "user": as_index,
-                "capacity_wh": as_float,
-                "c_rate": as_float,
-                "level_wh": as_float,
-                "simulated_at_s": as_float,
-                "flow_w": as_float,
-            },
-        )
-
-    def __len__(self) -> int:
-        return int(self.key.size)
-
-    @classmethod
-    def empty(cls) -> Self:
-        """No batteries."""
-        return _empty(cls)  # type: ignore[no-any-return]
-
 
 @dataclass(frozen=True, slots=True)
-class EVArrays:
+class EVArrays(DeviceArrays):
     """Electric vehicles and their stored state from the previous cycle.
 
     `capacity_kwh`/`charge_kwh` kWh, `charge_rate_kw` kW (both ways), `driving_kwh_per_h` kWh per
@@ -210,28 +167,3 @@ class EVArrays:
     last_seen_at_s: FloatArray
     simulated_at_s: FloatArray
     flow_w: FloatArray
-
-    def __post_init__(self) -> None:
-        _coerce(
-            self,
-            {
-                "key": as_key,
-                "user": as_index,
-                "capacity_kwh": as_float,
-                "charge_kwh": as_float,
-                "charge_rate_kw": as_float,
-                "driving_kwh_per_h": as_float,
-                "mode_setting": as_code,
-                "last_seen_at_s": as_float,
-                "simulated_at_s": as_float,
-                "flow_w": as_float,
-            },
-        )
-
-    def __len__(self) -> int:
-        return int(self.key.size)
-
-    @classmethod
-    def empty(cls) -> Self:
-        """No electric vehicles."""
-        return _empty(cls)  # type: ignore[no-any-return]

@@ -22,14 +22,18 @@ async def _orm_devices(session, owner_id, kind):
 @pytest.mark.parametrize("kind", [None, *models.DeviceKind])
 async def test_records_match_orm_instances(any_api, kind):
     async with any_api.state.sessionmaker() as session:
-        owner, _ = await create_home(session, username="ada")
-        other, _ = await create_home(session, username="bob")
+        owner, owned = await create_home(session, username="ada")
+        other, others = await create_home(session, username="bob")
         await session.commit()
     async with any_api.state.sessionmaker() as session:
         repo = DeviceRepository(session)
         orm = [device_from_model(d) for d in await _orm_devices(session, owner.id, kind)]
         records = await repo.records_for_owner(owner.id, kind)
+        other_records = await repo.records_for_owner(other.id, kind)
     assert [device_from_model(r) for r in records] == orm
     assert len(orm) == (len(models.DeviceKind) if kind is None else 1)
-    assert all(r.owner_id == owner.id for r in records)
-    assert other.id != owner.id
+    # Both homes have a device of every kind: each owner gets exactly their own.
+    wanted = {d.id for d in owned if kind is None or d.kind == kind}
+    assert {r.id for r in records} == wanted
+    assert {r.id for r in other_records} == {d.id for d in others if kind is None or d.kind == kind}
+    assert not {r.id for r in records} & {d.id for d in others}

@@ -13,7 +13,7 @@ from app.live.backends import RedisBackend
 from app.live.store import LiveStore
 from app.models.history import ENERGY_COLUMNS
 from app.pipeline.cycle import run_cycle
-from app.services.history import local_day_start, zone
+from app.simulation.calendar import local_day_start, zone
 from tests.fixtures.factories import create_device, create_home
 
 # Monday 2026-01-12 20:00 UTC = 12:00 in San Francisco: sun up, batteries charging.

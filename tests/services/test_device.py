@@ -17,37 +17,33 @@ async def _rows(session, model=models.Device):
     return await session.scalar(select(func.count()).select_from(model))
 
 
+NOWHERE = service.Location(0.0, 0.0)
+PANEL = {"name": "Roof", "panel_area_m2": 20.0, "efficiency": 0.2, "max_capacity_w": 4000.0}
+BATTERY = {"name": "Wall", "capacity_wh": 10000.0, "c_rate": 0.5, "initial_level_wh": 0.0}
+
+
 class TestCreateSolarPanel:
     async def test_uses_the_given_default_location(self, db_session):
         user = await create_user(db_session)
-        panel = await service.create_solar_panel(
+        panel = await service.create_device(
             db_session,
             user,
-            name="Roof",
-            panel_area_m2=20.0,
-            efficiency=0.2,
-            max_capacity_w=4000.0,
-            latitude=None,
-            longitude=None,
-            default_latitude=52.52,
-            default_longitude=13.405,
+            models.DeviceKind.SOLAR_PANEL,
+            {**PANEL, "latitude": None},
+            service.Location(52.52, 13.405),
         )
+        assert isinstance(panel, models.SolarPanel)
         assert (panel.latitude, panel.longitude) == (52.52, 13.405)
 
     async def test_refusal_leaves_the_session_clean(self, db_session):
         user = await create_user(db_session)
         with pytest.raises(BadUserInput, match="^efficiency:"):
-            await service.create_solar_panel(
+            await service.create_device(
                 db_session,
                 user,
-                name="Roof",
-                panel_area_m2=20.0,
-                efficiency=1.5,
-                max_capacity_w=4000.0,
-                latitude=None,
-                longitude=None,
-                default_latitude=0.0,
-                default_longitude=0.0,
+                models.DeviceKind.SOLAR_PANEL,
+                {**PANEL, "efficiency": 1.5},
+                NOWHERE,
             )
         assert await _rows(db_session) == 0
 
@@ -55,11 +51,34 @@ class TestCreateSolarPanel:
 class TestCreateBattery:
     async def test_flushes_the_battery_with_its_owner(self, db_session):
         user = await create_user(db_session)
-        battery = await service.create_battery(
-            db_session, user, name="Wall", capacity_wh=10000.0, c_rate=0.5, initial_level_wh=0.0
+        battery = await service.create_device(
+            db_session, user, models.DeviceKind.BATTERY, BATTERY, NOWHERE
         )
+        assert isinstance(battery, models.Battery)
         assert battery.owner_id == user.id
+        assert battery.current_level_wh == 0.0
+        assert battery.flow_w == 0.0
         assert await _rows(db_session, models.Battery) == 1
+
+    async def test_null_optional_fields_take_their_defaults(self, db_session):
+        user = await create_user(db_session)
+        battery = await service.create_device(
+            db_session,
+            user,
+            models.DeviceKind.BATTERY,
+            {"name": "Wall", "capacity_wh": 10000.0, "c_rate": None},
+            NOWHERE,
+        )
+        assert isinstance(battery, models.Battery)
+        assert (battery.c_rate, battery.current_level_wh) == (0.5, 0.0)
+
+    async def test_a_missing_required_field_is_named(self, db_session):
+        user = await create_user(db_session)
+        with pytest.raises(BadUserInput) as info:
+            await service.create_device(
+                db_session, user, models.DeviceKind.BATTERY, {"name": "Wall"}, NOWHERE
+            )
+        assert info.value.field == "capacityWh"
 
     @pytest.mark.parametrize(
         ("fields", "field"),
@@ -73,10 +92,36 @@ class TestCreateBattery:
     )
     async def test_refuses_bad_values_naming_the_field(self, db_session, fields, field):
         user = await create_user(db_session)
-        values = {"name": "Wall", "capacity_wh": 10000.0, "c_rate": 0.5, "initial_level_wh": 0.0}
         with pytest.raises(BadUserInput) as info:
-            await service.create_battery(db_session, user, **{**values, **fields})
+            await service.create_device(
+                db_session, user, models.DeviceKind.BATTERY, {**BATTERY, **fields}, NOWHERE
+            )
         assert info.value.field == field
+        assert await _rows(db_session) == 0
+
+
+class TestCreateElectricVehicle:
+    async def test_arrives_half_full_connected_and_charging(self, db_session):
+        user = await create_user(db_session)
+        ev = await service.create_device(
+            db_session,
+            user,
+            models.DeviceKind.ELECTRIC_VEHICLE,
+            {"name": "Car", "battery_capacity_kwh": 60.0},
+            NOWHERE,
+        )
+        assert isinstance(ev, models.ElectricVehicle)
+        assert ev.current_charge_kwh == 30.0
+        assert (ev.charge_rate_kw, ev.driving_consumption_kwh_per_hour) == (7.2, 2.0)
+        assert (ev.mode, ev.mode_setting) == (models.EVMode.CHARGING, models.EVMode.CHARGING)
+
+    async def test_charge_above_capacity_is_refused(self, db_session):
+        user = await create_user(db_session)
+        values = {"name": "Car", "battery_capacity_kwh": 60.0, "current_charge_kwh": 61.0}
+        with pytest.raises(BadUserInput, match="^currentChargeKwh: must not exceed"):
+            await service.create_device(
+                db_session, user, models.DeviceKind.ELECTRIC_VEHICLE, values, NOWHERE
+            )
         assert await _rows(db_session) == 0
 
 

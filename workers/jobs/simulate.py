@@ -18,9 +18,10 @@ from typing import Any
 
 from arq import Retry
 
-from app.api import metrics
+from app import observability
+from app.errors import is_transient
 from app.live import keys
-from app.pipeline.batch import is_transient, simulate_batch
+from app.pipeline.batch import simulate_batch
 from app.pipeline.cycle import all_user_ids, cycle_instant, split
 from workers.context import WorkerContext
 
@@ -81,7 +82,7 @@ async def simulate_user_batch(
     if time.time() > cycle_epoch_s + stale_after_s(settings.SIMULATION_INTERVAL_S):
         # Superseded: a newer cycle covers this time with the real elapsed interval.
         logger.warning("skipping stale batch", extra={"cycle": cycle_epoch_s, "batch": batch_index})
-        metrics.WORKER_JOBS.labels("simulate_user_batch", "skipped").inc()
+        observability.WORKER_JOBS.labels("simulate_user_batch", "skipped").inc()
         return {"skipped": True}
     started = time.perf_counter()
     try:
@@ -90,19 +91,23 @@ async def simulate_user_batch(
         )
     except Exception as exc:
         kind = "transient" if is_transient(exc) else "error"
-        metrics.JOB_FAILURES.labels("simulate_user_batch", kind).inc()
+        observability.JOB_FAILURES.labels("simulate_user_batch", kind).inc()
         outcome = "retry" if kind == "transient" else kind
-        metrics.WORKER_JOBS.labels("simulate_user_batch", outcome).inc()
+        observability.WORKER_JOBS.labels("simulate_user_batch", outcome).inc()
         if is_transient(exc):
             # Redis or PostgreSQL unreachable: let ARQ run the batch again shortly.
             logger.warning("batch hit a transient failure, retrying", exc_info=exc)
             raise Retry(defer=min(5, settings.SIMULATION_INTERVAL_S / 4)) from exc
         raise
-    metrics.WORKER_JOBS.labels("simulate_user_batch", "ok").inc()
-    metrics.WORKER_JOB_DURATION.labels("simulate_user_batch").observe(time.perf_counter() - started)
-    metrics.DEVICES_SIMULATED.inc(report.devices)
+    observability.WORKER_JOBS.labels("simulate_user_batch", "ok").inc()
+    observability.WORKER_JOB_DURATION.labels("simulate_user_batch").observe(
+        time.perf_counter() - started
+    )
+    observability.DEVICES_SIMULATED.inc(report.devices)
     if report.failed_users:
-        metrics.JOB_FAILURES.labels("simulate_user_batch", "homes").inc(len(report.failed_users))
+        observability.JOB_FAILURES.labels("simulate_user_batch", "homes").inc(
+            len(report.failed_users)
+        )
     redis = ctx["redis"]
     progress = keys.cycle_progress_key(cycle_epoch_s)
     async with redis.pipeline(transaction=True) as pipe:
@@ -128,9 +133,9 @@ async def _complete(redis: Any, epoch: int) -> None:
     completed_at = time.time()
     await redis.hset(progress, "completed_at", completed_at)
     started_at = await redis.hget(progress, "started_at")
-    metrics.CYCLES_COMPLETED.inc()
+    observability.CYCLES_COMPLETED.inc()
     if started_at is not None:
-        metrics.CYCLE_DURATION.observe(max(0.0, completed_at - float(started_at)))
+        observability.CYCLE_DURATION.observe(max(0.0, completed_at - float(started_at)))
     # Only ever move the marker forward (a late older cycle must not hide a newer one).
     current = await redis.get(keys.last_complete_cycle_key())
     if current is None or int(current) < epoch:

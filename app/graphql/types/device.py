@@ -11,9 +11,9 @@ import strawberry
 from app import models
 from app.errors import NotFound
 from app.graphql.context import Info
-from app.graphql.history import After, First, From, To, resolve_history
+from app.graphql.history import history_field
+from app.graphql.types.convert import from_attributes
 from app.graphql.types.enums import DeviceKind, EVMode
-from app.graphql.types.history import EnergyHistoryConnection, HistoryResolution
 from app.graphql.types.readings import DeviceReading
 from app.repositories.device import DeviceRecord
 
@@ -44,29 +44,17 @@ class Device:
         reading = await info.context.loaders.live_reading.load(self._uuid)
         return DeviceReading.from_live(reading) if reading is not None else None
 
-    @strawberry.field(description="This device's energy per bucket (see energyHistory).")
-    async def history(
-        self,
-        info: Info,
-        resolution: HistoryResolution,
-        from_: From,
-        to: To,
-        first: First = None,
-        after: After = None,
-    ) -> EnergyHistoryConnection:
-        # The device was resolved through the caller's own devices, so it is theirs.
-        return await resolve_history(info, self._uuid, resolution, from_, to, first, after)
+    # The device was resolved through the caller's own devices, so it is theirs.
+    history = history_field(
+        lambda device, _: device._uuid,
+        description="This device's energy per bucket (see energyHistory).",
+    )
 
-
-def _base(m: models.Device) -> dict[str, object]:
-    return {
-        "id": strawberry.ID(str(m.id)),
-        "_uuid": m.id,
-        "_home_id": m.home_id,
-        "name": m.name,
-        "kind": m.kind,
-        "created_at": m.created_at,
-    }
+    @classmethod
+    def from_model(cls, m: models.Device | DeviceRecord) -> Any:
+        """This type built from a device (ORM instance or plain record): each field of the
+        type reads the model attribute of the same name."""
+        return from_attributes(cls, m, id=strawberry.ID(str(m.id)), _uuid=m.id, _home_id=m.home_id)
 
 
 @strawberry.type(name="SolarPanel")
@@ -77,25 +65,14 @@ class SolarPanel(Device):
     latitude: float
     longitude: float
 
-    @classmethod
-    def from_model(cls, m: models.SolarPanel) -> SolarPanel:
-        return cls(
-            **_base(m),  # type: ignore[arg-type]
-            panel_area_m2=m.panel_area_m2,
-            efficiency=m.efficiency,
-            max_capacity_w=m.max_capacity_w,
-            latitude=m.latitude,
-            longitude=m.longitude,
-        )
+
+def _rated_load(name: str) -> Any:
+    """A kind described by its rated power alone (a generator, an air conditioner, a heater)."""
+    namespace = {"__annotations__": {"rated_power_w": float}, "__module__": __name__}
+    return strawberry.type(type(name, (Device,), namespace), name=name)
 
 
-@strawberry.type(name="Generator")
-class Generator(Device):
-    rated_power_w: float
-
-    @classmethod
-    def from_model(cls, m: models.Generator) -> Generator:
-        return cls(**_base(m), rated_power_w=m.rated_power_w)  # type: ignore[arg-type]
+Generator = _rated_load("Generator")
 
 
 @strawberry.type(name="Battery")
@@ -105,15 +82,6 @@ class Battery(Device):
         description="Max charge/discharge power = capacityWh * cRate (W)."
     )
     current_level_wh: float = strawberry.field(description="Always within [0, capacityWh].")
-
-    @classmethod
-    def from_model(cls, m: models.Battery) -> Battery:
-        return cls(
-            **_base(m),  # type: ignore[arg-type]
-            capacity_wh=m.capacity_wh,
-            c_rate=m.c_rate,
-            current_level_wh=m.current_level_wh,
-        )
 
 
 @strawberry.type(name="ElectricVehicle")
@@ -132,36 +100,9 @@ class ElectricVehicle(Device):
     )
     last_seen_at: datetime | None
 
-    @classmethod
-    def from_model(cls, m: models.ElectricVehicle) -> ElectricVehicle:
-        return cls(
-            **_base(m),  # type: ignore[arg-type]
-            battery_capacity_kwh=m.battery_capacity_kwh,
-            current_charge_kwh=m.current_charge_kwh,
-            charge_rate_kw=m.charge_rate_kw,
-            driving_consumption_kwh_per_hour=m.driving_consumption_kwh_per_hour,
-            mode=m.mode,
-            mode_setting=m.mode_setting,
-            last_seen_at=m.last_seen_at,
-        )
 
-
-@strawberry.type(name="AirConditioner")
-class AirConditioner(Device):
-    rated_power_w: float
-
-    @classmethod
-    def from_model(cls, m: models.AirConditioner) -> AirConditioner:
-        return cls(**_base(m), rated_power_w=m.rated_power_w)  # type: ignore[arg-type]
-
-
-@strawberry.type(name="Heater")
-class Heater(Device):
-    rated_power_w: float
-
-    @classmethod
-    def from_model(cls, m: models.Heater) -> Heater:
-        return cls(**_base(m), rated_power_w=m.rated_power_w)  # type: ignore[arg-type]
+AirConditioner = _rated_load("AirConditioner")
+Heater = _rated_load("Heater")
 
 
 CONCRETE_TYPES: tuple[type[Device], ...] = (
@@ -173,24 +114,18 @@ CONCRETE_TYPES: tuple[type[Device], ...] = (
     Heater,
 )
 
-_BY_MODEL: dict[type[models.Device], Any] = {
-    models.SolarPanel: SolarPanel,
-    models.Generator: Generator,
-    models.Battery: Battery,
-    models.ElectricVehicle: ElectricVehicle,
-    models.AirConditioner: AirConditioner,
-    models.Heater: Heater,
-}
-
-
-_BY_KIND: dict[str, Any] = {
-    str(model.__mapper__.polymorphic_identity): graphql_type
-    for model, graphql_type in _BY_MODEL.items()
+#: The GraphQL type of each kind.
+TYPE_BY_KIND: dict[models.DeviceKind, type[Device]] = {
+    models.DeviceKind.SOLAR_PANEL: SolarPanel,
+    models.DeviceKind.GENERATOR: Generator,
+    models.DeviceKind.BATTERY: Battery,
+    models.DeviceKind.ELECTRIC_VEHICLE: ElectricVehicle,
+    models.DeviceKind.AIR_CONDITIONER: AirConditioner,
+    models.DeviceKind.HEATER: Heater,
 }
 
 
 def device_from_model(m: models.Device | DeviceRecord) -> Device:
     """Convert any device (ORM instance or plain record) to its concrete GraphQL type."""
-    cls = _BY_KIND[m.kind] if isinstance(m, DeviceRecord) else _BY_MODEL[type(m)]
-    converted: Device = cls.from_model(m)
+    converted: Device = TYPE_BY_KIND[models.DeviceKind(m.kind)].from_model(m)
     return converted

@@ -7,6 +7,7 @@ from enum import Enum
 
 import strawberry
 
+from app.graphql.types.convert import from_attributes
 from app.services import history
 
 
@@ -43,17 +44,8 @@ class EnergyBucket:
 
     @classmethod
     def from_bucket(cls, b: history.Bucket) -> EnergyBucket:
-        return cls(
-            start=b.start,
-            end=b.end,
-            produced_wh=b.produced_wh,
-            consumed_wh=b.consumed_wh,
-            charged_wh=b.charged_wh,
-            discharged_wh=b.discharged_wh,
-            imported_wh=b.imported_wh,
-            exported_wh=b.exported_wh,
-            net_grid_wh=b.net_grid_wh,
-        )
+        converted: EnergyBucket = from_attributes(cls, b)
+        return converted
 
 
 @strawberry.type(name="EnergyBucketEdge")

@@ -6,6 +6,7 @@ from datetime import datetime
 
 import strawberry
 
+from app.graphql.types.convert import from_attributes
 from app.live import readings
 
 
@@ -54,10 +55,5 @@ class EnergyStats:
 
     @classmethod
     def from_live(cls, s: readings.EnergyStats) -> EnergyStats:
-        return cls(
-            current_production=s.current_production,
-            current_consumption=s.current_consumption,
-            storage_flow=s.storage_flow,
-            net_grid_flow=s.net_grid_flow,
-            timestamp=s.timestamp,
-        )
+        converted: EnergyStats = from_attributes(cls, s)
+        return converted

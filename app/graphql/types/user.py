@@ -7,6 +7,7 @@ from datetime import datetime
 import strawberry
 
 from app import models
+from app.graphql.types.convert import from_attributes
 
 
 @strawberry.type(name="User")
@@ -19,13 +20,8 @@ class User:
 
     @classmethod
     def from_model(cls, m: models.User) -> User:
-        return cls(
-            id=strawberry.ID(str(m.id)),
-            username=m.username,
-            timezone=m.timezone,
-            latitude=m.latitude,
-            longitude=m.longitude,
-        )
+        converted: User = from_attributes(cls, m, id=strawberry.ID(str(m.id)))
+        return converted
 
 
 @strawberry.type(name="AuthPayload")
