@@ -18,8 +18,8 @@ Two passes, both linear:
 
 The cost of an operation is the number of fields it can resolve: a list field counts its
 selection `LIST_SIZE` times per level of list nesting, except the list of a connection, which
-counts its `first` argument (its default page size when absent, its largest when a variable
-gives no usable value), as GitHub's GraphQL API does; some fields carry a weight of their own
+counts its `first` argument (its default page size when absent) as GitHub's GraphQL API does,
+up to `LIST_SIZE`; some fields carry a weight of their own
 (logging in and registering run argon2, so one request cannot hash many passwords).
 Introspection fields (`__schema`, `__type`, `__typename`) cost nothing and add no depth: they
 read static data and are turned off in production.
@@ -48,7 +48,7 @@ from graphql import (
     get_named_type,
 )
 
-from app.services.history import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from app.services.history import DEFAULT_PAGE_SIZE
 
 #: Assumed length of a list that has no `first` (a home's device list is far shorter).
 LIST_SIZE = 50
@@ -59,10 +59,8 @@ FIELD_WEIGHTS: dict[tuple[str, str], int] = {
     ("Mutation", "loginUser"): 1_000,
     ("Mutation", "registerUser"): 1_000,
 }
-#: Connections and their page sizes (default when `first` is absent, largest allowed).
-CONNECTION_PAGES: dict[str, tuple[int, int]] = {
-    "EnergyHistoryConnection": (DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE),
-}
+#: Connections and their default page size (when `first` is absent).
+CONNECTION_PAGES: dict[str, int] = {"EnergyHistoryConnection": DEFAULT_PAGE_SIZE}
 
 MAX_DEPTH = 10
 MAX_ALIASES = 30
@@ -239,22 +237,26 @@ class _Operation:
         return summary
 
     def _page(self, field: Any, node: FieldNode) -> int | None:
-        """The page size a connection field asks for; None for any other field."""
-        pages = CONNECTION_PAGES.get(get_named_type(field.type).name)
-        if pages is None:
+        """The page size a connection field is counted at; None for any other field.
+
+        Its `first` (a literal, or the variable's value; the connection's default page when
+        absent or null), but never more than LIST_SIZE, the size every list was counted at
+        before connections counted `first`: a client reading one full page still costs what
+        it always did, while a few buckets of every device become affordable.
+        """
+        default = CONNECTION_PAGES.get(get_named_type(field.type).name)
+        if default is None:
             return None
-        default, largest = pages
+        requested = default
         for argument in node.arguments or ():
             if argument.name.value != "first":
                 continue
             value = argument.value
             if isinstance(value, IntValueNode):
-                return max(0, min(int(value.value), largest))
-            if isinstance(value, VariableNode):
-                given = self.variables.get(value.name.value)
-                return largest if given is None else max(0, min(given, largest))
-            return largest
-        return default
+                requested = int(value.value)
+            elif isinstance(value, VariableNode):
+                requested = self.variables.get(value.name.value, default)
+        return max(0, min(requested, LIST_SIZE))
 
 
 def _list_factor(type_: Any, page: int | None) -> int:

@@ -143,8 +143,9 @@ class TestConnectionCost:
         assert "Query cost" in message
 
     def test_without_first_the_default_page_counts(self):
-        # devices (1) + each device's history (1) + its edges (1) + a cursor per edge.
-        page = cost.CONNECTION_PAGES["EnergyHistoryConnection"][0]
+        # devices (1) + each device's history (1) + its edges (1) + a cursor per edge, the
+        # default page (100) counted at the size every list counts at (50).
+        page = min(cost.CONNECTION_PAGES["EnergyHistoryConnection"], cost.LIST_SIZE)
         total = 1 + cost.LIST_SIZE * (1 + 1 + page * 1)
         message = refusal(HISTORY % ("", "cursor"))
         assert message == (
@@ -160,8 +161,15 @@ class TestConnectionCost:
         document = parse(query)
         assert cost.check_limits(SCHEMA, document, (("n", 5),)) == []
         assert cost.check_limits(SCHEMA, document, (("n", 1000),)) != []
-        # No value: the largest page the connection allows.
+        # No value: the default page.
         assert cost.check_limits(SCHEMA, document, ()) != []
+
+    def test_one_full_page_costs_what_it_always_did(self):
+        page = """query($first: Int) { energyHistory(resolution: MINUTE,
+          from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z", first: $first) {
+          edges { cursor node { start end
+          producedWh consumedWh chargedWh dischargedWh importedWh exportedWh netGridWh } } } }"""
+        assert cost.check_limits(SCHEMA, parse(page), (("first", 1000),)) == []
 
 
 class TestShapeCaps:
