@@ -1,4 +1,5 @@
-"""The FastAPI application: GraphQL at /graphql (app/graphql/asgi.py), health at /healthz."""
+"""The FastAPI application: GraphQL at /graphql (app/graphql/asgi.py), health at /healthz,
+the dashboard at / with its files under /static (app/api/pages.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from starlette.routing import Route, WebSocketRoute
 
 from app.api.health import router as health_router
 from app.api.metrics import router as metrics_router
+from app.api.pages import page_routes
 from app.api.ready import router as ready_router
 from app.auth.principal import TokenVerifier
 from app.config import Settings, get_settings
@@ -116,6 +118,7 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
     app.include_router(health_router)
     app.include_router(ready_router)
     app.include_router(metrics_router)
+    app.router.routes.extend(page_routes())
     install_middleware(app, settings)
     if settings.cors_origins:
         app.add_middleware(

@@ -8,7 +8,7 @@ from typing import Any
 
 from cross_web import HTTPException
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -17,6 +17,7 @@ from strawberry.http import process_result
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
+from app.api.pages import graphiql_response
 from app.graphql.context import Context, Db
 from app.graphql.media import as_graphql_response, prefers_graphql_response
 from app.graphql.subscriptions import SubscriptionAuth
@@ -124,6 +125,10 @@ class HemsGraphQL(SubscriptionAuth, GraphQL[Context, None]):
                 self.encode_json(process_result(result)), media_type="application/json"
             )
         await response(scope, receive, send)
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        """HEMS's own GraphiQL page: its scripts and styles come from /static, not a CDN."""
+        return graphiql_response()
 
     def parse_json(self, data: str | bytes) -> Any:
         """Strawberry's JSON parsing, refusing a body that is a bare string, number or null.

@@ -30,7 +30,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-_ROUTES = frozenset({"/graphql", "/healthz", "/readyz", "/livez", "/metrics"})
+_ROUTES = frozenset({"/", "/graphql", "/healthz", "/readyz", "/livez", "/metrics"})
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
@@ -44,6 +44,8 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 def route_label(path: str) -> str:
     """A bounded label for a path (anything unknown is "other")."""
+    if path.startswith("/static/"):
+        return "/static"
     path = path.rstrip("/") or "/"
     return path if path in _ROUTES else "other"
 
@@ -124,8 +126,24 @@ class RequestContextMiddleware:
             rate_limit.unbind(tokens[1])
 
 
+#: Content-Security-Policy of non-HTML answers (JSON, static assets): nothing may run or load.
+API_CSP = b"default-src 'none'; frame-ancestors 'none'"
+#: Content-Security-Policy of HTML pages (the dashboard): scripts, styles and connections
+#: (fetch, and websockets: CSP 3's 'self' matches ws:/wss: on the same host and port) from
+#: HEMS's own origin only; no inline script or style, no eval, no plugins, no framing.
+PAGE_CSP = (
+    b"default-src 'none'; script-src 'self'; style-src 'self'; "
+    b"img-src 'self' data:; font-src 'self' data:; connect-src 'self'; "
+    b"base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+#: GraphiQL's page (set by the page itself, app/api/pages.py): the same, except that styles
+#: may be inline: its dialogs (react-remove-scroll) insert <style> elements at run time.
+#: Styles cannot run code; scripts stay 'self' only.
+GRAPHIQL_CSP = PAGE_CSP.replace(b"style-src 'self'", b"style-src 'self' 'unsafe-inline'")
+
+
 class SecurityHeadersMiddleware:
-    """Headers that browsers act on. GraphiQL (an HTML page) keeps its scripts; JSON gets none."""
+    """Headers that browsers act on: the same set on every answer, a page CSP on HTML."""
 
     def __init__(self, app: ASGIApp, *, production: bool) -> None:
         self.app = app
@@ -149,13 +167,7 @@ class SecurityHeadersMiddleware:
                     (b"referrer-policy", b"no-referrer"),
                     (b"cross-origin-opener-policy", b"same-origin"),
                     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
-                    # GraphiQL loads its scripts and styles from a CDN: only forbid framing it.
-                    (
-                        b"content-security-policy",
-                        b"frame-ancestors 'none'"
-                        if html
-                        else b"default-src 'none'; frame-ancestors 'none'",
-                    ),
+                    (b"content-security-policy", PAGE_CSP if html else API_CSP),
                 ]
                 if not html:
                     # Answers carry tokens and personal data: no shared or browser caching.

@@ -68,10 +68,13 @@ class TestSecurityHeaders:
         assert headers["cache-control"] == "no-store"
         assert "strict-transport-security" not in headers  # only in production (behind TLS)
 
-    async def test_graphiql_keeps_its_scripts_but_cannot_be_framed(self, make_api):
+    async def test_graphiql_runs_only_its_own_scripts_and_cannot_be_framed(self, make_api):
         async with make_api(HEMS_ENV="development") as api:
             page = await api.client.get("/graphql", headers={"accept": "text/html"})
-        assert page.headers["content-security-policy"] == "frame-ancestors 'none'"
+        csp = page.headers["content-security-policy"]
+        assert "script-src 'self';" in csp
+        assert "connect-src 'self';" in csp
+        assert "frame-ancestors 'none'" in csp
         assert page.headers["x-frame-options"] == "DENY"
 
     async def test_production_adds_hsts_and_errors_get_headers_too(self, make_api):
