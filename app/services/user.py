@@ -60,6 +60,10 @@ async def register_user(
     repo = UserRepository(session)
     if await repo.get_by_username(username) is not None:
         raise BadUserInput("username", "is already taken")
+    bound = rate_limit.current()
+    if bound.limiter is not None:
+        # Each registration costs an argon2 hash: limited per client address, before hashing.
+        await bound.limiter.reserve_registration(bound.address)
     user = models.User(
         username=username,
         password_hash=await passwords.hash_password(password),
@@ -78,7 +82,7 @@ async def register_user(
 async def login_user(
     session: AsyncSession, settings: Settings, *, username: str, password: str
 ) -> AuthResult:
-    """Log in, rate limited per username and client address (RATE_LIMITED once used up).
+    """Log in, rate limited per address, username and pair (RATE_LIMITED; see rate_limit).
 
     The limiter and address are those the HTTP middleware bound for this request; outside a
     request (scripts, tests calling the service) there is no limit.
@@ -86,13 +90,18 @@ async def login_user(
     bound = rate_limit.current()
     if bound.limiter is None:
         return await _check_credentials(session, settings, username=username, password=password)
-    await bound.limiter.check(username, bound.address)
+    # The attempt is reserved (or refused) before argon2 runs, so concurrent guesses are
+    # bounded exactly like sequential ones.
+    attempt = await bound.limiter.begin(username, bound.address)
     try:
         result = await _check_credentials(session, settings, username=username, password=password)
     except Unauthenticated:
-        await bound.limiter.failed(username, bound.address)
+        await attempt.failed()
         raise
-    await bound.limiter.succeeded(username)
+    except BaseException:
+        await attempt.abandoned()
+        raise
+    await attempt.succeeded()
     return result
 
 

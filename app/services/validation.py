@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app.errors import BadUserInput
@@ -77,9 +78,19 @@ def timezone(field: str, value: str) -> str:
 
 
 def username(value: str) -> str:
+    """The username as stored and shown: NFKC-normalised (full-width "ａｌｉｃｅ" is "alice")."""
+    value = unicodedata.normalize("NFKC", value)
     if not USERNAME_RE.match(value):
         raise BadUserInput("username", "must be 3-64 characters of letters, digits and . _ @ -")
     return value
+
+
+def username_key(value: str) -> str:
+    """What makes two usernames the same account: NFKC, then case folded ("Alice" = "alice").
+
+    Unique in the `user` table; logins and the login limiter look accounts up by it.
+    """
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", value).casefold())
 
 
 def password(value: str) -> str:
