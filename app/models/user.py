@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Float, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.auth import usernames
 from app.models.base import Base, IdMixin, TimestampMixin
+
+
+def _username_key(context: Any) -> str:
+    return usernames.key(context.get_current_parameters()["username"])
 
 
 class User(IdMixin, TimestampMixin, Base):
     __tablename__ = "user"
 
     username: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    #: NFKC + case folded username: unique, so "Alice" and "alice" cannot be two accounts.
+    #: (A unique index rather than a constraint: SQLite adds one without rebuilding the table.)
+    username_key: Mapped[str] = mapped_column(
+        String(64), unique=True, index=True, nullable=False, default=_username_key
+    )
     password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
     # The home's IANA timezone drives the EV commute schedule and local-calendar history.
     timezone: Mapped[str] = mapped_column(String(64), nullable=False)

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import models
-from app.auth import jwt, passwords
+from app.auth import jwt, passwords, usernames
 from app.config import Settings
 from app.errors import BadUserInput, Unauthenticated
 from app.repositories.user import UserRepository
@@ -66,6 +66,7 @@ async def register_user(
         await bound.limiter.reserve_registration(bound.address)
     user = models.User(
         username=username,
+        username_key=usernames.key(username),
         password_hash=await passwords.hash_password(password),
         timezone=timezone,
         latitude=latitude,
@@ -110,6 +111,7 @@ async def _check_credentials(
 ) -> AuthResult:
     """Check credentials; unknown users cost the same argon2 time as wrong passwords."""
     # A name registration would refuse (too long, NUL...) cannot exist: fail without a query.
+    username = usernames.normalize(username)
     if not validation.USERNAME_RE.match(username) or len(password) > validation.PASSWORD_MAX:
         raise Unauthenticated(LOGIN_FAILED)
     user = await UserRepository(session).get_by_username(username)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from app.auth import usernames
 from app.errors import BadUserInput
 
 NAME_MAX = 100
@@ -79,18 +79,15 @@ def timezone(field: str, value: str) -> str:
 
 def username(value: str) -> str:
     """The username as stored and shown: NFKC-normalised (full-width "ａｌｉｃｅ" is "alice")."""
-    value = unicodedata.normalize("NFKC", value)
+    value = usernames.normalize(value)
     if not USERNAME_RE.match(value):
         raise BadUserInput("username", "must be 3-64 characters of letters, digits and . _ @ -")
     return value
 
 
 def username_key(value: str) -> str:
-    """What makes two usernames the same account: NFKC, then case folded ("Alice" = "alice").
-
-    Unique in the `user` table; logins and the login limiter look accounts up by it.
-    """
-    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", value).casefold())
+    """What makes two usernames the same account ("Alice" = "alice"; see app.auth.usernames)."""
+    return usernames.key(value)
 
 
 def password(value: str) -> str:
