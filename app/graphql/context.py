@@ -56,6 +56,9 @@ class Context(BaseContext):
     verifier: TokenVerifier
     authorization: str | None
     client_host: str | None = None
+    user_agent: str | None = None
+    #: The process's Redis client (None in the embedded default): token revocations publish on it.
+    redis: Any = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -61,3 +61,8 @@ def registration_attempts_key(subject: str) -> str:
 def readings_channel() -> str:
     """Pub/sub channel: one message per simulated batch, listing its users and the cycle."""
     return f"{INTERNAL_PREFIX}readings"
+
+
+def token_revocations_channel() -> str:
+    """Pub/sub channel: a user's token generation was bumped (earlier tokens are revoked)."""
+    return f"{INTERNAL_PREFIX}tokens:revoked"

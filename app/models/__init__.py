@@ -6,6 +6,7 @@ from app.models.history import EnergyDay, EnergyHour, EnergyMinute
 from app.models.loads import AirConditioner, Heater
 from app.models.producers import Generator, SolarPanel
 from app.models.storage import Battery, ElectricVehicle, EVMode
+from app.models.tokens import RefreshToken, TokenRevocation
 from app.models.user import User
 
 __all__ = [
@@ -22,7 +23,9 @@ __all__ = [
     "EnergyMinute",
     "Generator",
     "Heater",
+    "RefreshToken",
     "SolarPanel",
+    "TokenRevocation",
     "User",
     "utcnow",
 ]

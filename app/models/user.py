@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Float, String
+from sqlalchemy import Float, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.auth import usernames
@@ -25,6 +25,10 @@ class User(IdMixin, TimestampMixin, Base):
         String(64), unique=True, index=True, nullable=False, default=_username_key
     )
     password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
+    #: Carried in every access token ("gen"); bumping it revokes every earlier token.
+    token_generation: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=0, server_default="0"
+    )
     # The home's IANA timezone drives the EV commute schedule and local-calendar history.
     timezone: Mapped[str] = mapped_column(String(64), nullable=False)
     # The home's location drives the outdoor temperature model of air conditioners and heaters.
