@@ -40,6 +40,8 @@ def serve(
         workers=workers,
         log_level=settings.LOG_LEVEL.lower(),
         proxy_headers=True,
+        # Websocket frames are held to the HTTP body limit (uvicorn's default is 16 MiB).
+        ws_max_size=settings.MAX_BODY_BYTES,
         access_log=not settings.is_production(),
     )
 

@@ -18,6 +18,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types.graphql import OperationType
 
 from app.graphql.context import Context, Db
+from app.graphql.media import as_graphql_response, prefers_graphql_response
 from app.graphql.subscriptions import SubscriptionAuth
 from app.state import AppState
 
@@ -41,6 +42,8 @@ class HemsGraphQL(SubscriptionAuth, GraphQL[Context, None]):
         db = Db(hems.sessionmaker)
         scope[_DB_SCOPE_KEY] = db
         try:
+            if scope["type"] == "http" and prefers_graphql_response(scope):
+                send = as_graphql_response(send)
             if scope["type"] == "http" and scope.get("method") == "POST":
                 await self._post(scope, receive, send, hems, db)
             else:

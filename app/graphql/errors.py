@@ -61,33 +61,66 @@ def with_code(error: GraphQLError, code: str, message: str | None = None) -> Gra
     )
 
 
-class _FieldOfValue(Visitor):
-    """Finds the argument or input field whose value holds the node at `start`."""
+class _FieldsOfValues(Visitor):
+    """Finds, in one walk, the argument or input field whose value holds each wanted node."""
 
-    def __init__(self, kind: str, start: int) -> None:
+    def __init__(self, wanted: set[tuple[str, int]]) -> None:
         super().__init__()
-        self.kind = kind
-        self.start = start
-        self.name: str | None = None
+        self.wanted = wanted
+        self.names: dict[tuple[str, int], str] = {}
 
     def enter(self, node: Node, key: Any, parent: Any, path: Any, ancestors: Any) -> Any:
-        if node.kind == self.kind and node.loc is not None and node.loc.start == self.start:
-            for ancestor in reversed([*ancestors, parent]):
-                if isinstance(ancestor, ArgumentNode | ObjectFieldNode):
-                    self.name = ancestor.name.value
-                    break
-            return BREAK
-        return None
+        if node.loc is None or (spot := (node.kind, node.loc.start)) not in self.wanted:
+            return None
+        for ancestor in reversed([*ancestors, parent]):
+            if isinstance(ancestor, ArgumentNode | ObjectFieldNode):
+                self.names[spot] = ancestor.name.value
+                break
+        self.wanted.discard(spot)
+        return BREAK if not self.wanted else None
 
 
-def field_of(document: DocumentNode | None, error: GraphQLError) -> str | None:
-    """The argument or input field a literal-value error is about (graphql-core omits it)."""
-    if document is None or not error.nodes or error.nodes[0].loc is None:
+def _spot(error: GraphQLError) -> tuple[str, int] | None:
+    if not error.nodes or error.nodes[0].loc is None:
         return None
-    node = error.nodes[0]
-    finder = _FieldOfValue(node.kind, node.loc.start)  # type: ignore[union-attr]
+    return error.nodes[0].kind, error.nodes[0].loc.start
+
+
+def fields_of(
+    document: DocumentNode | None, errors: list[GraphQLError]
+) -> dict[tuple[str, int], str]:
+    """The argument or input field each literal-value error is about (graphql-core omits it),
+    keyed by the error's node (kind, position): one walk of the document for all errors."""
+    wanted = {spot for error in errors if (spot := _spot(error)) is not None}
+    if document is None or not wanted:
+        return {}
+    finder = _FieldsOfValues(wanted)
     visit(document, finder)
-    return finder.name
+    return finder.names
+
+
+def with_codes(document: DocumentNode | None, errors: list[GraphQLError]) -> list[GraphQLError]:
+    """Every error with its code; unexpected ones masked; bad literals naming their field."""
+    codes = [classify(error) for error in errors]
+    # API.md: bad input gets a message naming the field; a bad literal (`devices(kind: NOPE)`)
+    # is reported by graphql-core without it.
+    literals = [
+        error
+        for error, code in zip(errors, codes, strict=True)
+        if code == "BAD_USER_INPUT" and error.path is None
+    ]
+    fields = fields_of(document, literals)
+    out: list[GraphQLError] = []
+    for error, code in zip(errors, codes, strict=True):
+        if code is None:
+            out.append(with_code(error, "INTERNAL_SERVER_ERROR", INTERNAL_MESSAGE))
+        elif code == "BAD_USER_INPUT" and error.path is None:
+            spot = _spot(error)
+            field = None if spot is None else fields.get(spot)
+            out.append(with_code(error, code, f"{field}: {error.message}" if field else None))
+        else:
+            out.append(with_code(error, code))
+    return out
 
 
 class ErrorCodes(MaskErrors):
@@ -105,21 +138,7 @@ class ErrorCodes(MaskErrors):
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         context = getattr(self, "execution_context", None)
-        document = getattr(context, "graphql_document", None)
-        out: list[GraphQLError] = []
-        for error in errors:
-            code = classify(error)
-            if code is None:
-                out.append(with_code(error, "INTERNAL_SERVER_ERROR", INTERNAL_MESSAGE))
-            elif code == "BAD_USER_INPUT" and error.path is None:
-                # API.md: bad input gets a message naming the field; a bad literal
-                # (`devices(kind: NOPE)`) is reported by graphql-core without it.
-                field = field_of(document, error)
-                message = f"{field}: {error.message}" if field else None
-                out.append(with_code(error, code, message))
-            else:
-                out.append(with_code(error, code))
-        return out
+        return with_codes(getattr(context, "graphql_document", None), errors)
 
 
 def log_unexpected(errors: list[GraphQLError]) -> None:

@@ -8,10 +8,13 @@ the same order, does the same work with one hook per step.
 
 What it does, in the order the separate extensions did it:
 
-- limits: the token limit for the parser, then the depth, alias and cost rules (and, when
-  introspection is off, `NoSchemaIntrospectionCustomRule`) after the standard validation rules;
+- limits: the token limit for the parser, then `app.security.cost.check_limits` (shape, depth,
+  aliases, cost: each linear in the document) *before* the standard validation rules, which
+  run only on documents within those limits (some of them are quadratic in the document); when
+  introspection is off, `NoSchemaIntrospectionCustomRule` joins them and suggestions ("Did you
+  mean ...?") are left out, as they would name the fields introspection hides;
 - parsing and validation through process-wide LRU caches keyed by the query text (and the
-  document and rules), as `ParserCache` and `ValidationCache` do;
+  document, rules and the request's integer variables), as `ParserCache` and `ValidationCache` do;
 - once the operation is done: expected errors keep (or get) their code and the rest are masked
   (`ErrorCodes`), then the operation is counted and timed (`record_operation`).
 """
@@ -23,27 +26,70 @@ from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import Any
 
-from graphql import parse
+from graphql import GraphQLError, GraphQLSchema, parse, validate
+from graphql.language import DocumentNode
 from graphql.validation import ASTValidationRule
-from strawberry.schema.schema import validate_document
+from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
+from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from app.api.metrics import record_operation
 from app.graphql.errors import ErrorCodes
+from app.security.cost import check_limits, int_variables
 
 #: Distinct query texts (and validated documents) kept; clients send a handful of queries.
 CACHE_SIZE = 256
 
 _parse: Callable[..., Any] = lru_cache(maxsize=CACHE_SIZE)(parse)
-_validate: Callable[..., Any] = lru_cache(maxsize=CACHE_SIZE)(validate_document)
+
+
+def check_document(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    variables: tuple[tuple[str, int], ...],
+    rules: tuple[type[ASTValidationRule], ...],
+    hide_suggestions: bool,
+) -> list[GraphQLError]:
+    """HEMS's linear limits, then (only within them) the standard rules, the given ones and
+    the two Strawberry adds for its input types."""
+    errors = check_limits(schema, document, variables)
+    if errors:
+        return errors
+    return validate(
+        schema,
+        document,
+        (*rules, MaybeNullValidationRule, OneOfInputValidationRule),
+        hide_suggestions=hide_suggestions,
+    )
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _check_text(
+    schema: GraphQLSchema,
+    query: str,
+    parse_options: tuple[tuple[str, Any], ...],
+    variables: tuple[tuple[str, int], ...],
+    rules: tuple[type[ASTValidationRule], ...],
+    hide_suggestions: bool,
+) -> list[GraphQLError]:
+    """`check_document` cached by the query *text*: a str hashes in C (and the parse cache
+    hands back the same document), where hashing a DocumentNode walks it in Python."""
+    document = _parse(query, **dict(parse_options))
+    return check_document(schema, document, variables, rules, hide_suggestions)
 
 
 class HemsExtension(ErrorCodes):
-    """Build one per operation with the rules to add: `functools.partial(HemsExtension, rules)`."""
+    """Build one per operation with its settings: `functools.partial(HemsExtension, ...)`."""
 
-    def __init__(self, rules: tuple[type[ASTValidationRule], ...], max_tokens: int) -> None:
+    def __init__(
+        self,
+        rules: tuple[type[ASTValidationRule], ...],
+        max_tokens: int,
+        hide_suggestions: bool = False,
+    ) -> None:
         super().__init__()
         self.rules = rules
         self.max_tokens = max_tokens
+        self.hide_suggestions = hide_suggestions
 
     def on_operation(self) -> Iterator[None]:
         context = self.execution_context
@@ -66,7 +112,17 @@ class HemsExtension(ErrorCodes):
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
-        context.pre_execution_errors = _validate(
-            context.schema._schema, context.graphql_document, context.validation_rules
-        )
+        schema = context.schema._schema
+        variables = int_variables(context.variables)
+        rules = context.validation_rules
+        if context.query is None:  # a document handed in directly: nothing to key a cache on
+            assert context.graphql_document is not None
+            context.pre_execution_errors = check_document(
+                schema, context.graphql_document, variables, rules, self.hide_suggestions
+            )
+        else:
+            options = tuple(context.parse_options.items())
+            context.pre_execution_errors = _check_text(
+                schema, context.query, options, variables, rules, self.hide_suggestions
+            )
         yield

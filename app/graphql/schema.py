@@ -8,8 +8,6 @@ from typing import Any
 
 import strawberry
 from graphql.error import GraphQLError
-from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
-from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
 from strawberry.types import ExecutionContext
 
 from app.errors import AppError, ServiceUnavailable
@@ -20,20 +18,12 @@ from app.graphql.queries import Query
 from app.graphql.subscriptions import Subscription
 from app.graphql.types.device import CONCRETE_TYPES
 from app.pipeline.batch import is_transient
-from app.security.cost import CostLimit
 
 logger = logging.getLogger("hems.graphql")
 
-MAX_DEPTH = 10
-MAX_ALIASES = 30
-MAX_TOKENS = 2_000
-
-# The depth and alias limits as validation rule classes built once. QueryDepthLimiter and
-# MaxAliasesLimiter build a new rule class per instance, i.e. per request with the factory
-# pattern, so the rule tuple (part of ValidationCache's key) differed on every request and the
-# cache never hit: validation was a quarter of a small query's CPU.
-_DEPTH_RULE = max_depth_rule(MAX_DEPTH, None, None)
-_ALIASES_RULE = max_aliases_rule(MAX_ALIASES)
+#: Tokens the parser reads before refusing a document (the shape, depth, alias and cost
+#: limits live in app.security.cost and run in the extension before the standard rules).
+MAX_TOKENS = 1_000
 
 
 class HemsSchema(strawberry.Schema):
@@ -66,10 +56,9 @@ def build_schema(*, introspection: bool = True, **kwargs: Any) -> strawberry.Sch
 
     # One extension, built per operation by Strawberry (see app.graphql.extension). The rules
     # are the same class objects on every request, so the validation cache's key repeats.
-    rules: tuple[Any, ...] = (_DEPTH_RULE, _ALIASES_RULE, CostLimit)
-    if not introspection:
-        rules += (NoSchemaIntrospectionCustomRule,)
-    extensions: list[Any] = [partial(HemsExtension, rules, MAX_TOKENS)]
+    # Without introspection, suggestions are hidden too: they would name hidden fields.
+    rules: tuple[Any, ...] = () if introspection else (NoSchemaIntrospectionCustomRule,)
+    extensions: list[Any] = [partial(HemsExtension, rules, MAX_TOKENS, not introspection)]
     return HemsSchema(
         query=Query,
         mutation=Mutation,

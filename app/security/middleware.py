@@ -211,11 +211,18 @@ class TimeoutMiddleware:
             )
 
 
+#: Websocket close code for a message too large to process (RFC 6455).
+WS_MESSAGE_TOO_BIG = 1009
+
+
 class BodyLimitMiddleware:
     """Refuse bodies over `max_bytes` (413) and batched GraphQL requests (400), unread by GraphQL.
 
     The body is read here (at most `max_bytes`) and replayed to the app, so a client that lies
-    about Content-Length, or sends none, is limited all the same.
+    about Content-Length, or sends none, is limited all the same. A websocket message is held
+    to the same limit: a larger one closes the connection (1009) and never reaches GraphQL.
+    The server's own frame limit (uvicorn's `ws_max_size`) is set to the same size, but it
+    already allocated the message by then; this limit is the one every server shares.
     """
 
     def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
@@ -233,6 +240,9 @@ class BodyLimitMiddleware:
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self.app(scope, self._limited_messages(receive, send), send)
+            return
         if scope["type"] != "http" or scope.get("method") not in _BODY_METHODS:
             await self.app(scope, receive, send)
             return
@@ -279,6 +289,37 @@ class BodyLimitMiddleware:
             return await receive()
 
         await self.app(scope, replay, send)
+
+    def _limited_messages(self, receive: Receive, send: Send) -> Receive:
+        """`receive` for a websocket that closes it on a message over the limit."""
+        limit = self.max_bytes
+
+        async def limited() -> Message:
+            message = await receive()
+            if message["type"] != "websocket.receive":
+                return message
+            text = message.get("text")
+            # A str's UTF-8 size is at most 4 bytes per character: encode only when in doubt.
+            size = (
+                len(message.get("bytes") or b"")
+                if text is None
+                else len(text)
+                if len(text) * 4 <= limit
+                else len(text.encode())
+            )
+            if size <= limit:
+                return message
+            metrics.HTTP_REJECTIONS.labels("ws_message_too_large").inc()
+            await send(
+                {
+                    "type": "websocket.close",
+                    "code": WS_MESSAGE_TOO_BIG,
+                    "reason": f"message exceeds {limit} bytes",
+                }
+            )
+            return {"type": "websocket.disconnect", "code": WS_MESSAGE_TOO_BIG}
+
+        return limited
 
 
 def install_middleware(app: Any, settings: Settings) -> None:

@@ -10,7 +10,8 @@ from sqlalchemy import text
 
 from app import models
 from app.errors import BadUserInput, NotFound, Unauthenticated
-from app.graphql.errors import INTERNAL_MESSAGE, ErrorCodes, classify, field_of
+from app.graphql.errors import INTERNAL_MESSAGE, ErrorCodes, classify, fields_of
+from app.graphql.schema import MAX_TOKENS
 from tests.graphql.helpers import CREATE, code, count, create_mutation, error, user_with_token
 
 LEAKS = ("Traceback", "SELECT", "INSERT", "sqlite", "asyncpg", "sqlalchemy", 'File "', "hems_")
@@ -164,16 +165,23 @@ class TestFieldOf:
 
     def test_names_the_argument_of_a_bad_enum(self):
         doc, err = self._error_at("{ devices(kind: NOPE) { id } }", "NOPE")
-        assert field_of(doc, err) == "kind"
+        assert list(fields_of(doc, [err]).values()) == ["kind"]
 
     def test_names_the_input_field_of_a_bad_number(self):
         doc, err = self._error_at(
             'mutation { createBattery(input: { name: "b", capacityWh: "x" }) { id } }', '"x"'
         )
-        assert field_of(doc, err) == "capacityWh"
+        assert list(fields_of(doc, [err]).values()) == ["capacityWh"]
 
     def test_without_a_document_names_nothing(self):
-        assert field_of(None, GraphQLError("bad")) is None
+        assert fields_of(None, [GraphQLError("bad")]) == {}
+
+    def test_one_walk_names_every_error(self):
+        text = 'mutation { createBattery(input: { name: 7, capacityWh: "x" }) { id } }'
+        doc, first = self._error_at(text, "7")
+        _, second = self._error_at(text, '"x"')
+        second = GraphQLError("bad", nodes=[_find_value(doc, text.index('"x"'))])
+        assert sorted(fields_of(doc, [first, second]).values()) == ["capacityWh", "name"]
 
 
 def _find_value(document, start):
@@ -207,7 +215,7 @@ class TestErrorsThroughTheApi:
         assert len(body["data"]) == 30
 
     async def test_oversized_documents_are_refused(self, api):
-        body = await api.gql("{ " + "__typename " * 2_001 + "}")
+        body = await api.gql("{ " + "__typename " * (MAX_TOKENS + 1) + "}")
         assert body.get("data") is None
         assert code(body) == "GRAPHQL_PARSE_FAILED"
-        assert "2000 tokens" in error(body)["message"]
+        assert f"{MAX_TOKENS} tokens" in error(body)["message"]

@@ -6,7 +6,6 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 
 from app.graphql.extension import HemsExtension
 from app.graphql.schema import build_schema
-from app.security.cost import CostLimit
 
 
 def test_one_extension_and_no_per_field_resolve_hook():
@@ -17,13 +16,14 @@ def test_one_extension_and_no_per_field_resolve_hook():
     assert all(not ext._implements_resolve() for ext in extensions)
 
 
-def test_limits_are_added_in_order_and_introspection_rule_only_when_off():
+def test_introspection_rule_and_hidden_suggestions_only_when_off():
     on = build_schema().get_extensions()[0]
     off = build_schema(introspection=False).get_extensions()[0]
     assert isinstance(on, HemsExtension)
     assert isinstance(off, HemsExtension)
-    assert on.rules[-1] is CostLimit
-    assert off.rules == (*on.rules, NoSchemaIntrospectionCustomRule)
+    assert on.rules == ()
+    assert off.rules == (NoSchemaIntrospectionCustomRule,)
+    assert (on.hide_suggestions, off.hide_suggestions) == (False, True)
     # The same rule objects on every operation, or the validation cache would never hit.
     again = build_schema().get_extensions()[0]
     assert isinstance(again, HemsExtension)
