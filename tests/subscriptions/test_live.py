@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -146,7 +147,7 @@ class TestAuthentication:
             assert (await sock.recv())["type"] == "complete"
 
 
-async def until_closed(sock) -> tuple[int | None, list[dict[str, object]]]:
+async def until_closed(sock) -> tuple[int | None, list[dict[str, Any]]]:
     """Every message until the server closes the socket, and the close code."""
     messages = []
     while True:
