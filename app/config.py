@@ -67,6 +67,15 @@ class Settings(BaseSettings):
     LOGIN_MAX_FAILURES_PER_USERNAME: int = Field(default=10, ge=1)
     LOGIN_MAX_FAILURES_PER_ADDRESS: int = Field(default=50, ge=1)
     LOGIN_WINDOW_S: int = Field(default=900, ge=1)
+    #: Back-off per (username, client address) pair: failures allowed before it starts, the
+    #: first wait (doubled at each further failure) and its cap, in seconds. A refused attempt
+    #: gets RATE_LIMITED at once; the server never sleeps. See docs/operations.md.
+    LOGIN_BACKOFF_FREE_FAILURES: int = Field(default=3, ge=1)
+    LOGIN_BACKOFF_BASE_S: float = Field(default=1.0, gt=0)
+    LOGIN_BACKOFF_MAX_S: float = Field(default=300.0, gt=0)
+    #: Registrations allowed per client address within the window (each costs an argon2 hash).
+    REGISTRATION_MAX_PER_ADDRESS: int = Field(default=10, ge=1)
+    REGISTRATION_WINDOW_S: int = Field(default=3600, ge=1)
     #: Port of a worker's own Prometheus endpoint; None disables it (one port per process).
     WORKER_METRICS_PORT: int | None = Field(default=None, ge=0, le=65535)
 

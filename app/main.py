@@ -16,7 +16,9 @@ from app.api.health import router as health_router
 from app.api.metrics import router as metrics_router
 from app.api.pages import page_routes
 from app.api.ready import router as ready_router
+from app.auth import revocation
 from app.auth.principal import TokenVerifier
+from app.auth.revocation import Revocations
 from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker, is_sqlite
 from app.graphql.asgi import HemsGraphQL
@@ -55,14 +57,24 @@ async def build_state(settings: Settings) -> AppState:
     engine = create_engine(url, application_name="hems-api")
     redis = create_redis(settings.REDIS_URL) if settings.REDIS_URL else None
     backend = RedisBackend(redis) if redis is not None else MemoryBackend()
-    return AppState(
+    revocations = Revocations(settings.JWT_LIFETIME_S)
+    state = AppState(
         settings=settings,
         engine=engine,
         sessionmaker=create_sessionmaker(engine),
         live=LiveStore(backend, ttl_s=settings.live_ttl_s),
-        verifier=TokenVerifier(settings.JWT_SECRET),
+        verifier=TokenVerifier(settings.JWT_SECRET, revocations=revocations),
         redis=redis,
     )
+    # Revoked token generations: loaded from the database, then followed on Redis.
+    state.revocations_ready = asyncio.Event()
+    state.background.append(
+        asyncio.create_task(
+            revocation.listen(revocations, state.sessionmaker, redis, state.revocations_ready),
+            name="hems-token-revocations",
+        )
+    )
+    return state
 
 
 async def close_state(state: AppState) -> None:

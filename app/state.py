@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -24,3 +25,5 @@ class AppState:
     verifier: TokenVerifier
     redis: Redis | None = None
     background: list[Any] = field(default_factory=list)
+    #: Set once the revoked token generations are loaded (app.auth.revocation.listen).
+    revocations_ready: asyncio.Event = field(default_factory=asyncio.Event)

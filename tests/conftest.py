@@ -6,6 +6,9 @@ import os
 
 os.environ["HEMS_ENV"] = "test"
 os.environ.setdefault("JWT_SECRET", "test-secret-that-is-at-least-32-bytes-long!")
+# Tests register many accounts from one address (127.0.0.1, or the ASGI transport's); the
+# registration limit's own tests set REGISTRATION_MAX_PER_ADDRESS explicitly.
+os.environ.setdefault("REGISTRATION_MAX_PER_ADDRESS", "1000000")
 
 from hypothesis import HealthCheck, settings  # noqa: E402
 

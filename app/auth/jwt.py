@@ -28,10 +28,18 @@ class TokenClaims:
     username: str
     issued_at: datetime
     expires_at: datetime
+    #: The user's token generation at issue ("gen"; 0 for tokens that predate it).
+    generation: int = 0
 
 
 def issue_token(
-    user_id: uuid.UUID, username: str, *, secret: str, lifetime_s: int, now: datetime | None = None
+    user_id: uuid.UUID,
+    username: str,
+    *,
+    secret: str,
+    lifetime_s: int,
+    now: datetime | None = None,
+    generation: int = 0,
 ) -> tuple[str, datetime]:
     """Sign a token for the user; returns it with its expiry instant."""
     issued = (now or datetime.now(UTC)).replace(microsecond=0)
@@ -41,6 +49,7 @@ def issue_token(
         "username": username,
         "iat": int(issued.timestamp()),
         "exp": int(expires.timestamp()),
+        "gen": generation,
     }
     return jwt.encode(payload, secret, algorithm=ALGORITHM), expires
 
@@ -69,6 +78,7 @@ def verify_token(token: str, *, secret: str) -> TokenClaims:
             username=str(claims.get("username", "")),
             issued_at=datetime.fromtimestamp(int(claims["iat"]), UTC),
             expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
+            generation=int(claims.get("gen", 0)),
         )
     except (TypeError, ValueError) as exc:
         raise InvalidToken("malformed claims") from exc

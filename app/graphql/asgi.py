@@ -65,7 +65,7 @@ class HemsGraphQL(SubscriptionAuth, GraphQL[Context, None]):
         (another content type, a streaming Accept, a body that is not one JSON object with
         well-typed members) goes to Strawberry's view unchanged, with the body replayed.
         """
-        content_type = accept = authorization = None
+        content_type = accept = authorization = user_agent = None
         for key, value in scope["headers"]:
             if key == b"content-type" and content_type is None:
                 content_type = bytes(value).decode("latin-1")
@@ -73,6 +73,8 @@ class HemsGraphQL(SubscriptionAuth, GraphQL[Context, None]):
                 accept = bytes(value).decode("latin-1").lower()
             elif key == b"authorization" and authorization is None:
                 authorization = bytes(value).decode("latin-1")
+            elif key == b"user-agent" and user_agent is None:
+                user_agent = bytes(value).decode("latin-1")
         if (
             content_type is None
             or content_type.split(";", 1)[0].strip() != "application/json"
@@ -102,7 +104,7 @@ class HemsGraphQL(SubscriptionAuth, GraphQL[Context, None]):
             await super().__call__(scope, _replay(received, receive), send)
             return
         client = scope.get("client")
-        context = _context(hems, db, authorization, client[0] if client else None)
+        context = _context(hems, db, authorization, client[0] if client else None, user_agent)
         response: Response
         try:
             result = await self.schema.execute(
@@ -144,15 +146,26 @@ class HemsGraphQL(SubscriptionAuth, GraphQL[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
-        return _context(
+        context = _context(
             request.app.state.hems,
             request.scope[_DB_SCOPE_KEY],
             request.headers.get("authorization"),
             request.client.host if request.client else None,
+            request.headers.get("user-agent"),
         )
+        if isinstance(request, WebSocket):
+            # Subscriptions close it (4403) once the caller's token is revoked.
+            context.extra["websocket"] = request
+        return context
 
 
-def _context(hems: AppState, db: Db, authorization: str | None, client_host: str | None) -> Context:
+def _context(
+    hems: AppState,
+    db: Db,
+    authorization: str | None,
+    client_host: str | None,
+    user_agent: str | None = None,
+) -> Context:
     """A request's (or websocket's) context: the process's shared parts, its own session."""
     return Context(
         settings=hems.settings,
@@ -161,6 +174,8 @@ def _context(hems: AppState, db: Db, authorization: str | None, client_host: str
         verifier=hems.verifier,
         authorization=authorization,
         client_host=client_host,
+        user_agent=user_agent,
+        redis=hems.redis,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, TypeVar
 
@@ -56,6 +56,10 @@ class Context(BaseContext):
     verifier: TokenVerifier
     authorization: str | None
     client_host: str | None = None
+    user_agent: str | None = None
+    #: The process's Redis client (None in the embedded default): token revocations publish on it.
+    redis: Any = None
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         super().__init__()

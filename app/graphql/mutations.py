@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.permission import BasePermission
 
 from app import models
+from app.auth import revocation
 from app.errors import Unauthenticated
 from app.graphql.context import Info
 from app.graphql.inputs import (
@@ -27,11 +28,13 @@ from app.graphql.types import device as types
 from app.graphql.types.enums import EVMode
 from app.graphql.types.home import Home
 from app.graphql.types.user import AuthPayload, User
+from app.live import keys
 from app.repositories.user import UserRepository
+from app.services import accounts
 from app.services import device as devices
 from app.services import home as homes
 from app.services import user as users
-from app.services.user import AuthResult
+from app.services.accounts import AuthResult
 
 T = TypeVar("T")
 AUTH: list[type[BasePermission]] = [IsAuthenticated]
@@ -58,8 +61,18 @@ async def unit_of_work(info: Info, fn: Callable[[AsyncSession], Awaitable[T]]) -
 
 def _payload(result: AuthResult) -> AuthPayload:
     return AuthPayload(
-        token=result.token, expires_at=result.expires_at, user=User.from_model(result.user)
+        token=result.token,
+        expires_at=result.expires_at,
+        user=User.from_model(result.user),
+        refresh_token=result.refresh_token,
+        refresh_expires_at=result.refresh_expires_at,
     )
+
+
+async def _revoked(info: Info, bump: accounts.Bump) -> None:
+    """A committed bump: refuse earlier tokens here at once, and tell the other processes."""
+    info.context.verifier.revocations.apply(bump.user_id, bump.generation, bump.at)
+    await revocation.publish(info.context.redis, bump.user_id, bump.generation, bump.at)
 
 
 async def _owner(session: AsyncSession, info: Info) -> models.User:
@@ -116,6 +129,7 @@ class Mutation:
                 timezone=None if timezone is strawberry.UNSET else timezone,
                 latitude=optional(latitude),
                 longitude=optional(longitude),
+                user_agent=info.context.user_agent,
             ),
         )
         return _payload(result)
@@ -123,10 +137,100 @@ class Mutation:
     @strawberry.mutation
     async def login_user(self, info: Info, username: str, password: str) -> AuthPayload:
         settings = info.context.settings
-        result = await info.context.db.run(
-            lambda s: users.login_user(s, settings, username=username, password=password)
+        result = await unit_of_work(
+            info,
+            lambda s: users.login_user(
+                s,
+                settings,
+                username=username,
+                password=password,
+                user_agent=info.context.user_agent,
+            ),
         )
         return _payload(result)
+
+    @strawberry.mutation(
+        description="A new access token and refresh token for a refresh token, which stops "
+        "working (no access token needed). A refresh token used twice revokes its family."
+    )
+    async def refresh_token(self, info: Info, refresh_token: str) -> AuthPayload:
+        settings = info.context.settings
+
+        async def work(session: AsyncSession) -> AuthResult:
+            try:
+                result = await accounts.rotate(
+                    session, settings, refresh_token, user_agent=info.context.user_agent
+                )
+            except accounts.RefreshTokenReused:
+                await session.commit()  # the family's revocation stands
+                raise
+            except BaseException:
+                await session.rollback()
+                raise
+            await session.commit()
+            return result
+
+        return _payload(await info.context.db.run(work))
+
+    @strawberry.mutation(
+        permission_classes=AUTH,
+        description="End the refresh token's session; everywhere: revoke every access and "
+        "refresh token of the account. False when the refresh token is not the caller's.",
+    )
+    async def logout(self, info: Info, refresh_token: str, everywhere: bool = False) -> bool:
+        settings = info.context.settings
+
+        async def work(s: AsyncSession) -> tuple[bool, accounts.Bump | None]:
+            return await accounts.logout(
+                s, settings, await _owner(s, info), refresh_token, everywhere=everywhere
+            )
+
+        done, bump = await unit_of_work(info, work)
+        if bump is not None:
+            await _revoked(info, bump)
+        return done
+
+    @strawberry.mutation(
+        permission_classes=AUTH,
+        description="Every earlier access and refresh token of the account stops working; "
+        "the payload is the new session.",
+    )
+    async def change_password(
+        self, info: Info, current_password: str, new_password: str
+    ) -> AuthPayload:
+        settings = info.context.settings
+
+        async def work(s: AsyncSession) -> tuple[AuthResult, accounts.Bump]:
+            return await accounts.change_password(
+                s,
+                settings,
+                await _owner(s, info),
+                current_password=current_password,
+                new_password=new_password,
+                user_agent=info.context.user_agent,
+            )
+
+        result, bump = await unit_of_work(info, work)
+        await _revoked(info, bump)
+        return _payload(result)
+
+    @strawberry.mutation(
+        permission_classes=AUTH,
+        description="Delete the account and everything of it; its username becomes free.",
+    )
+    async def delete_account(self, info: Info, password: str) -> bool:
+        settings = info.context.settings
+
+        async def work(s: AsyncSession) -> accounts.Deleted:
+            return await accounts.delete_account(
+                s, settings, await _owner(s, info), password=password
+            )
+
+        deleted = await unit_of_work(info, work)
+        await _revoked(info, deleted.bump)
+        home_keys = [keys.home_energy_stats_key(home_id) for home_id in deleted.home_ids]
+        await info.context.live.forget_user(deleted.bump.user_id, deleted.device_ids, home_keys)
+        return True
 
     # One generic resolver per kind, in the schema's order (see create_mutation).
     create_solar_panel = create_mutation(models.DeviceKind.SOLAR_PANEL)

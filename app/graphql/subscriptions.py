@@ -10,6 +10,7 @@ so a user never receives another user's data.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import time
 import uuid
@@ -54,6 +55,22 @@ def _claims(info: Info) -> TokenClaims:
 
 def _remaining_s(claims: TokenClaims) -> float:
     return claims.expires_at.timestamp() - time.time()
+
+
+#: graphql-transport-ws close code for a connection whose credentials no longer hold.
+REVOKED_CLOSE_CODE = 4403
+
+
+async def _end_if_revoked(info: Info, claims: TokenClaims) -> None:
+    """Before each message: a revoked token (password changed, logged out everywhere, account
+    deleted) closes the socket with 4403 and ends the stream with UNAUTHENTICATED."""
+    if not info.context.verifier.revocations.is_revoked(claims):
+        return
+    websocket = info.context.extra.get("websocket")
+    if websocket is not None:
+        with contextlib.suppress(Exception):  # already closing: the error below still ends it
+            await websocket.close(REVOKED_CLOSE_CODE, "Forbidden: token revoked")
+    raise Unauthenticated("token revoked: sign in again")
 
 
 async def _owned_devices(
@@ -116,6 +133,7 @@ class Subscription:
             while True:
                 if not await mailbox.wait(_remaining_s(claims)) or _remaining_s(claims) <= 0:
                     raise Unauthenticated("token expired")
+                await _end_if_revoked(info, claims)
                 stats = await live.energy_stats(claims.user_id) or EMPTY_STATS
                 if stats.timestamp is not None and stats.timestamp == last:
                     continue  # already sent (the first message raced the notice)
@@ -180,6 +198,7 @@ class Subscription:
             while True:
                 if not await mailbox.wait(_remaining_s(claims)) or _remaining_s(claims) <= 0:
                     raise Unauthenticated("token expired")
+                await _end_if_revoked(info, claims)
                 if ids is None:
                     # "All my devices" follows the home: devices added or deleted since the last
                     # message are in or out of this one (one short query per cycle).

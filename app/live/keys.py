@@ -64,10 +64,20 @@ def last_complete_cycle_key() -> str:
 
 
 def login_attempts_key(scope: str, subject: str) -> str:
-    """Sliding counter of failed logins per username or client address."""
+    """Login limiter state per username ("user"), client address ("addr") or both ("pair")."""
     return f"{INTERNAL_PREFIX}login:{scope}:{subject}"
+
+
+def registration_attempts_key(subject: str) -> str:
+    """Fixed-window counter of registrations per (hashed) client address."""
+    return f"{INTERNAL_PREFIX}register:addr:{subject}"
 
 
 def readings_channel() -> str:
     """Pub/sub channel: one message per simulated batch, listing its users and the cycle."""
     return f"{INTERNAL_PREFIX}readings"
+
+
+def token_revocations_channel() -> str:
+    """Pub/sub channel: a user's token generation was bumped (earlier tokens are revoked)."""
+    return f"{INTERNAL_PREFIX}tokens:revoked"

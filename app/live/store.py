@@ -108,5 +108,18 @@ class LiveStore:
             str(device_id), [keys.device_current_key(device_id), keys.device_storage_key(device_id)]
         )
 
+    async def forget_user(
+        self, user_id: uuid.UUID, device_ids: Sequence[uuid.UUID], extra_keys: Sequence[str] = ()
+    ) -> None:
+        """Drop every live key of a deleted account: its figures and its devices' readings.
+
+        `extra_keys`: further keys of the account (e.g. per-home figures) to drop with them.
+        """
+        wanted = [keys.user_energy_stats_key(user_id), *extra_keys]
+        for device_id in device_ids:
+            wanted.append(keys.device_current_key(device_id))
+            wanted.append(keys.device_storage_key(device_id))
+        await self.backend.delete(wanted)
+
     async def ping(self) -> bool:
         return await self.backend.ping()

@@ -14,6 +14,7 @@ from app.models.home import Home
 from app.models.loads import AirConditioner, Heater
 from app.models.producers import Generator, SolarPanel
 from app.models.storage import Battery, ElectricVehicle, EVMode
+from app.models.tokens import RefreshToken, TokenRevocation
 from app.models.user import User
 
 __all__ = [
@@ -34,7 +35,9 @@ __all__ = [
     "HomeEnergyDay",
     "HomeEnergyHour",
     "HomeEnergyMinute",
+    "RefreshToken",
     "SolarPanel",
+    "TokenRevocation",
     "User",
     "utcnow",
 ]

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import models
+from app.auth import usernames
 
 
 class UserRepository:
@@ -18,7 +19,8 @@ class UserRepository:
         return await self.session.get(models.User, user_id)
 
     async def get_by_username(self, username: str) -> models.User | None:
-        stmt = select(models.User).where(models.User.username == username)
+        """The account of this username, whatever its case or Unicode form."""
+        stmt = select(models.User).where(models.User.username_key == usernames.key(username))
         return (await self.session.scalars(stmt)).one_or_none()
 
     def add(self, user: models.User) -> None:

@@ -6,6 +6,7 @@ import math
 import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from app.auth import usernames
 from app.errors import BadUserInput
 
 NAME_MAX = 100
@@ -77,9 +78,16 @@ def timezone(field: str, value: str) -> str:
 
 
 def username(value: str) -> str:
+    """The username as stored and shown: NFKC-normalised (full-width "ａｌｉｃｅ" is "alice")."""
+    value = usernames.normalize(value)
     if not USERNAME_RE.match(value):
         raise BadUserInput("username", "must be 3-64 characters of letters, digits and . _ @ -")
     return value
+
+
+def username_key(value: str) -> str:
+    """What makes two usernames the same account ("Alice" = "alice"; see app.auth.usernames)."""
+    return usernames.key(value)
 
 
 def password(value: str) -> str:

@@ -81,6 +81,7 @@ class TestIssueToken:
             "username": "alice",
             "iat": int(NOW.timestamp()),
             "exp": int(NOW.timestamp()) + 86400,
+            "gen": 0,
         }
 
     def test_drops_sub_second_precision(self):

@@ -604,6 +604,18 @@ class TestRegisterUser:
         assert error(body)["message"] == "username: is already taken"
         assert await count(api, models.User) == 1
 
+    async def test_usernames_are_one_account_whatever_their_case_or_unicode_form(self, api):
+        await api.register("Alice")
+        for variant in ("alice", "ALICE", "\uff41\uff4c\uff49\uff43\uff45"):  # last: full-width
+            body = await api.gql(REGISTER, {"u": variant, "p": "another password"})
+            assert code(body) == "BAD_USER_INPUT", variant
+            assert error(body)["message"] == "username: is already taken"
+        assert await count(api, models.User) == 1
+
+    async def test_a_full_width_username_is_stored_normalised(self, api):
+        body = await api.gql(REGISTER, {"u": "\uff42\uff4f\uff42", "p": "correct horse battery"})
+        assert body["data"]["registerUser"]["user"]["username"] == "bob"
+
     async def test_too_short_password_is_bad_input_naming_password(self, api):
         for password in ("", "short", "7chars!"):
             body = await api.gql(REGISTER, {"u": "alice", "p": password})
@@ -663,11 +675,20 @@ class TestLoginUser:
         assert error(wrong)["message"] == error(unknown)["message"]
         assert wrong["data"] is unknown["data"] is None
 
+    async def test_login_ignores_the_case_and_unicode_form_of_the_username(self, api):
+        await api.register("Alice", "correct horse battery")
+        for variant in ("alice", "ALICE", "\uff21lice"):
+            body = await api.gql(LOGIN, {"u": variant, "p": "correct horse battery"})
+            assert body.get("errors") is None, (variant, body)
+            me = await api.gql("{ me { username } }", token=body["data"]["loginUser"]["token"])
+            assert me == {"data": {"me": {"username": "Alice"}}}
+
     async def test_any_other_credentials_are_unauthenticated(self, api):
+        api.state.settings.LOGIN_BACKOFF_FREE_FAILURES = 100  # many wrong tries, one address
         await api.register("alice", "correct horse battery")
         expected = error(await api.gql(LOGIN, {"u": "nobody", "p": "whatever1"}))["message"]
         for username, password in (
-            ("ALICE", "correct horse battery"),
+            ("alicia", "correct horse battery"),
             ("alice", "Correct horse battery"),
             ("alice", ""),
             ("alice", "p" * 257),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from typing import Any
 
 import pytest
@@ -11,7 +10,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect
 
 from app import models
 from app.db import create_engine
@@ -65,19 +64,6 @@ def _downgrade_base(url: str) -> None:
     config = alembic_config(url)
     config.attributes["url"] = url
     command.downgrade(config, "base")
-
-
-@pytest.fixture
-async def scratch_postgres_url(database_url):
-    """An empty database of its own on the test server (the shared one stays at head)."""
-    name = f"hems_roundtrip_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield database_url.rsplit("/", 1)[0] + f"/{name}"
-    async with admin.connect() as conn:
-        await conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    await admin.dispose()
 
 
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()

@@ -58,11 +58,14 @@ class TestUsername:
         with pytest.raises(IntegrityError):
             await create_user(session, username="alice")
 
-    async def test_differs_by_case(self, session):
-        await create_user(session, username="alice")
-        await create_user(session, username="Alice")
+    async def test_is_unique_whatever_the_case(self, session):
+        user = await create_user(session, username="Alice")
         await session.commit()
-        assert await session.scalar(select(func.count()).select_from(models.User)) == 2
+        assert user.username_key == "alice"
+        with pytest.raises(IntegrityError):
+            await create_user(session, username="aLICE")
+        await session.rollback()
+        assert await session.scalar(select(func.count()).select_from(models.User)) == 1
 
 
 class TestTimestamps:

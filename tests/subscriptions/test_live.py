@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import os
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import httpx
 import pytest
 
 from app import models
@@ -139,6 +141,42 @@ class TestAuthentication:
             errors = message["payload"]["errors"]
             assert errors[0]["extensions"]["code"] == "UNAUTHENTICATED"
             assert (await sock.recv())["type"] == "complete"
+
+
+async def until_closed(sock) -> tuple[int | None, list[dict[str, Any]]]:
+    """Every message until the server closes the socket, and the close code."""
+    messages = []
+    while True:
+        try:
+            messages.append(await sock.recv(wait_s=5))
+        except Closed as closed:
+            return closed.code, messages
+
+
+class TestRevocation:
+    async def test_a_revoked_users_socket_is_closed_at_the_next_message(
+        self, api_processes, db_session, ctx, first_cycle
+    ):
+        user, _ = await home(db_session)
+        token = token_for(user)
+        async with gql_socket(api_processes[1].ws_url) as sock:
+            await sock.init(token)
+            await sock.subscribe(STATS)
+            await sock.next(wait_s=3)
+            # Logged out everywhere through the other API process.
+            async with httpx.AsyncClient() as client:
+                response = await client.post(
+                    api_processes[0].http_url,
+                    json={"query": 'mutation { logout(refreshToken: "-", everywhere: true) }'},
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+            assert response.json() == {"data": {"logout": True}}
+            await asyncio.sleep(1.0)  # the contract's bound for the bump to reach every process
+            await run_batch(ctx, [user], first_cycle)
+            code, messages = await until_closed(sock)
+            # No figures after the revocation: at most the stream's UNAUTHENTICATED error.
+            assert not [m for m in messages if (m.get("payload") or {}).get("data")], messages
+            assert code == 4403
 
 
 class TestIsolationAndFanOut:

@@ -26,6 +26,11 @@ class User:
 
 @strawberry.type(name="AuthPayload")
 class AuthPayload:
-    token: str
+    token: str = strawberry.field(description="Access token (HS256 JWT), valid until expiresAt.")
     expires_at: datetime
     user: User
+    refresh_token: str = strawberry.field(
+        description="Opaque, single use: trade it in `refreshToken` for a new pair before "
+        "refreshExpiresAt. Using one twice revokes every token rotated from it."
+    )
+    refresh_expires_at: datetime
