@@ -10,7 +10,7 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.permission import BasePermission
 
-from app import models
+from app import models, tariffs
 from app.auth import revocation
 from app.errors import Unauthenticated
 from app.graphql.context import Info
@@ -27,12 +27,14 @@ from app.graphql.permissions import IsAuthenticated
 from app.graphql.types import device as types
 from app.graphql.types.enums import EVMode
 from app.graphql.types.home import Home
+from app.graphql.types.tariff import PriceSlotInput, Tariff, TariffInput
 from app.graphql.types.user import AuthPayload, User
 from app.live import keys
 from app.repositories.user import UserRepository
 from app.services import accounts
 from app.services import device as devices
 from app.services import home as homes
+from app.services import tariff as tariff_service
 from app.services import user as users
 from app.services.accounts import AuthResult
 
@@ -323,3 +325,42 @@ class Mutation:
         owner = info.context.principal.user_id
         row = await unit_of_work(info, lambda s: homes.move_device(s, owner, str(id), str(home_id)))
         return types.device_from_model(row)
+
+    @strawberry.mutation(
+        permission_classes=AUTH,
+        description="Set (replace) a home's tariff; uploaded DYNAMIC prices are kept.",
+    )
+    async def set_tariff(self, info: Info, home_id: strawberry.ID, input: TariffInput) -> Tariff:
+        owner = info.context.principal.user_id
+        value = input.to_domain()
+
+        async def put(s: AsyncSession) -> tuple[Any, models.Home]:
+            tariff = await tariff_service.set_tariff(s, owner, str(home_id), value)
+            return tariff, await homes.get_owned_home(s, owner, str(home_id))
+
+        tariff, home = await unit_of_work(info, put)
+        return Tariff.from_domain(tariff, home.id, home.timezone)
+
+    @strawberry.mutation(
+        permission_classes=AUTH,
+        description="Remove a home's tariff and its uploaded prices; false when it had none.",
+    )
+    async def clear_tariff(self, info: Info, home_id: strawberry.ID) -> bool:
+        owner = info.context.principal.user_id
+        return await unit_of_work(
+            info, lambda s: tariff_service.clear_tariff(s, owner, str(home_id))
+        )
+
+    @strawberry.mutation(
+        permission_classes=AUTH,
+        description="DYNAMIC: upsert 15-minute price slots (negative prices allowed), at most "
+        f"{tariffs.MAX_SLOTS_PER_UPLOAD:,} per call; returns the slots stored.",
+    )
+    async def upload_prices(
+        self, info: Info, home_id: strawberry.ID, prices: list[PriceSlotInput]
+    ) -> int:
+        owner = info.context.principal.user_id
+        slots = [p.to_domain() for p in prices]
+        return await unit_of_work(
+            info, lambda s: tariff_service.upload_prices(s, owner, str(home_id), slots)
+        )

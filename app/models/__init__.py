@@ -14,6 +14,7 @@ from app.models.home import Home
 from app.models.loads import AirConditioner, Heater
 from app.models.producers import Generator, SolarPanel
 from app.models.storage import Battery, ElectricVehicle, EVMode
+from app.models.tariff import PriceSlotRow, TariffRow
 from app.models.tokens import RefreshToken, TokenRevocation
 from app.models.user import User
 
@@ -35,8 +36,10 @@ __all__ = [
     "HomeEnergyDay",
     "HomeEnergyHour",
     "HomeEnergyMinute",
+    "PriceSlotRow",
     "RefreshToken",
     "SolarPanel",
+    "TariffRow",
     "TokenRevocation",
     "User",
     "utcnow",

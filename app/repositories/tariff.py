@@ -1,0 +1,69 @@
+"""Tariffs and uploaded price slots, by home (callers check that the home is the caller's)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import models
+
+#: Rows per upsert statement (4 parameters each: well under every driver's limit).
+_UPSERT_CHUNK = 500
+
+
+class TariffRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, home_id: uuid.UUID) -> models.TariffRow | None:
+        return await self.session.get(models.TariffRow, home_id)
+
+    async def get_many(self, home_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, models.TariffRow]:
+        if not home_ids:
+            return {}
+        stmt = select(models.TariffRow).where(models.TariffRow.home_id.in_(list(home_ids)))
+        return {r.home_id: r for r in (await self.session.scalars(stmt)).all()}
+
+    def add(self, row: models.TariffRow) -> None:
+        self.session.add(row)
+
+    async def delete(self, home_id: uuid.UUID) -> bool:
+        """Delete the home's tariff and its price slots; whether there was a tariff."""
+        table = cast(Table, models.TariffRow.__table__)
+        slots = cast(Table, models.PriceSlotRow.__table__)
+        await self.session.execute(delete(slots).where(slots.c.home_id == home_id))
+        result = await self.session.execute(delete(table).where(table.c.home_id == home_id))
+        return bool(getattr(result, "rowcount", 0))
+
+    async def slots(
+        self, home_id: uuid.UUID, start: datetime | None = None, end: datetime | None = None
+    ) -> list[models.PriceSlotRow]:
+        """The home's uploaded slots starting in [start, end) (all when not given), by start."""
+        row = models.PriceSlotRow
+        stmt = select(row).where(row.home_id == home_id)
+        if start is not None:
+            stmt = stmt.where(row.start >= start)
+        if end is not None:
+            stmt = stmt.where(row.start < end)
+        return list((await self.session.scalars(stmt.order_by(row.start))).all())
+
+    async def upsert_slots(self, home_id: uuid.UUID, slots: Sequence[dict[str, Any]]) -> None:
+        """Insert or replace slots (dicts with start, import, export) of one home."""
+        table = cast(Table, models.PriceSlotRow.__table__)
+        dialect = self.session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        for lo in range(0, len(slots), _UPSERT_CHUNK):
+            chunk = [{"home_id": home_id, **s} for s in slots[lo : lo + _UPSERT_CHUNK]]
+            up = insert(table).values(chunk)
+            await self.session.execute(
+                up.on_conflict_do_update(
+                    index_elements=["home_id", "start"],
+                    set_={"import": up.excluded["import"], "export": up.excluded["export"]},
+                )
+            )
