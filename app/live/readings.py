@@ -31,6 +31,11 @@ class EnergyStats:
     storage_flow: float
     net_grid_flow: float
     timestamp: datetime | None
+    # Money at the cycle instant (None without a tariff, or across homes of different currencies).
+    currency: str | None = None
+    import_price_per_kwh: float | None = None
+    export_price_per_kwh: float | None = None
+    cost_rate_per_hour: float | None = None
 
 
 EMPTY_STATS = EnergyStats(0.0, 0.0, 0.0, 0.0, None)
@@ -57,17 +62,29 @@ def encode_storage(capacity_wh: float, current_level_wh: float, flow_w: float) -
 
 
 def encode_stats(
-    production: float, consumption: float, storage_flow: float, net_grid_flow: float, ts: str
+    production: float,
+    consumption: float,
+    storage_flow: float,
+    net_grid_flow: float,
+    ts: str,
+    money: dict[str, Any] | None = None,
 ) -> bytes:
-    return _dumps(
-        {
-            "current_production": production,
-            "current_consumption": consumption,
-            "storage_flow": storage_flow,
-            "net_grid_flow": net_grid_flow,
-            "timestamp": ts,
-        }
-    )
+    """`money` (only for a priced home or user): currency, import_price, export_price,
+    cost_rate (each may be None)."""
+    value: dict[str, Any] = {
+        "current_production": production,
+        "current_consumption": consumption,
+        "storage_flow": storage_flow,
+        "net_grid_flow": net_grid_flow,
+        "timestamp": ts,
+    }
+    if money:
+        value.update(money)
+    return _dumps(value)
+
+
+def _opt_float(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 def _loads(raw: bytes | str | None) -> dict[str, Any] | None:
@@ -90,6 +107,10 @@ def decode_stats(raw: bytes | str | None) -> EnergyStats | None:
         storage_flow=float(data.get("storage_flow", 0.0)),
         net_grid_flow=float(data["net_grid_flow"]),
         timestamp=datetime.fromisoformat(data["timestamp"]) if data.get("timestamp") else None,
+        currency=data.get("currency"),
+        import_price_per_kwh=_opt_float(data.get("import_price")),
+        export_price_per_kwh=_opt_float(data.get("export_price")),
+        cost_rate_per_hour=_opt_float(data.get("cost_rate")),
     )
 
 

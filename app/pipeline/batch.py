@@ -22,6 +22,7 @@ from app.live.pubsub import publish_batch
 from app.live.store import DeletionGuard, LiveStore
 from app.pipeline.arrays import build_input
 from app.pipeline.history import write_history
+from app.pipeline.prices import load_prices
 from app.pipeline.readings import encode_batch
 from app.repositories.fleet import FleetRepository, FleetRows
 from app.simulation.fleet import EV_MODE_NAMES, FleetResult, simulate_fleet
@@ -107,6 +108,7 @@ async def _run(
         rows = await repo.load(user_ids)
         t1 = time.perf_counter()
         fleet, homes = build_input(rows, cycle_at)
+        prices = await load_prices(session, rows.homes, cycle_at)
         result = simulate_fleet(fleet)
         t2 = time.perf_counter()
         await _persist(repo, rows, result)
@@ -130,6 +132,7 @@ async def _run(
         },
         battery_capacity_wh=fleet.batteries.capacity_wh,
         ev_capacity_wh=fleet.evs.capacity_kwh * 1000.0,
+        prices=prices,
     )
     await live.write(items, DeletionGuard(mark, lambda: _owners(rows)))
     await publish_batch(live, homes.user_ids, cycle_at)

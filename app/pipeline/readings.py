@@ -11,7 +11,9 @@ import numpy as np
 from app.live import keys
 from app.live.readings import encode_current, encode_stats, encode_storage
 from app.pipeline.arrays import BatchHomes
+from app.pipeline.prices import BatchPrices
 from app.simulation.fleet import STATUS_NAMES, FleetResult
+from app.tariffs import cost_rate_per_hour
 
 #: Readings are rounded to the milliwatt / milliwatt-hour: finer digits only cost Redis memory.
 DECIMALS = 3
@@ -49,16 +51,57 @@ def _storage(
         items.append((keys.device_storage_key(device_id), encode_storage(cap, level, flow)))
 
 
+Money = list[dict[str, Any] | None]
+
+
 def _stats(
     items: Items,
     key: Callable[[uuid.UUID], str],
     ids: Sequence[uuid.UUID],
     figures: Figures,
     ts: str,
+    money: Money | None = None,
 ) -> None:
     prod, cons, flow, net = (_rounded(f) for f in figures)
-    for subject, p, c, f, n in zip(ids, prod, cons, flow, net, strict=True):
-        items.append((key(subject), encode_stats(p, c, f, n, ts)))
+    extra: Sequence[dict[str, Any] | None] = money if money is not None else [None] * len(ids)
+    for subject, p, c, f, n, m in zip(ids, prod, cons, flow, net, extra, strict=True):
+        items.append((key(subject), encode_stats(p, c, f, n, ts, m)))
+
+
+def _money(
+    homes: BatchHomes, prices: BatchPrices, net_grid_flow_w: np.ndarray[Any, Any]
+) -> tuple[Money, Money]:
+    """The money of each home and each user at the cycle instant. A user's: the currency and
+    the sum of the cost rates of its priced homes when they share one currency (the prices
+    too when exactly one home is priced); null money across currencies or with no tariff."""
+    rate = cost_rate_per_hour(net_grid_flow_w, prices.import_price, prices.export_price)
+    per_home: Money = []
+    per_user: list[dict[str, Any] | None] = [None] * len(homes.user_ids)
+    mixed = [False] * len(homes.user_ids)
+    for i, currency in enumerate(prices.currency):
+        if currency is None:
+            per_home.append(None)
+            continue
+        m = {
+            "currency": currency,
+            "import_price": float(prices.import_price[i]),
+            "export_price": float(prices.export_price[i]),
+            "cost_rate": round(float(rate[i]), 6),
+        }
+        per_home.append(m)
+        u = int(homes.home_user[i])
+        seen = per_user[u]
+        if mixed[u]:
+            continue
+        if seen is None:
+            per_user[u] = dict(m)
+        elif seen["currency"] != currency:
+            mixed[u] = True
+            per_user[u] = {"currency": None, "import_price": None, "export_price": None}
+        else:
+            seen["cost_rate"] = round(seen["cost_rate"] + m["cost_rate"], 6)
+            seen["import_price"] = seen["export_price"] = None
+    return per_home, per_user
 
 
 def encode_batch(
@@ -69,6 +112,7 @@ def encode_batch(
     ids: dict[str, list[uuid.UUID]],
     battery_capacity_wh: np.ndarray[Any, Any],
     ev_capacity_wh: np.ndarray[Any, Any],
+    prices: BatchPrices | None = None,
 ) -> Items:
     """Every `device:*`, `home:*:energy_stats` and `user:*:energy_stats` item of a batch, ready
     for one bulk write. A user's figures are the sums of its homes' (engine rows)."""
@@ -88,7 +132,11 @@ def encode_batch(
     _storage(items, ids["evs"], ev_capacity_wh, result.evs.charge_kwh * 1000.0, result.evs.flow_w)
     u = result.users
     per_home = (u.production_w, u.consumption_w, u.storage_flow_w, u.net_grid_flow_w)
-    _stats(items, keys.home_energy_stats_key, homes.home_ids, per_home, ts)
+    home_money: Money | None = None
+    user_money: Money | None = None
+    if prices is not None and prices.any_priced:
+        home_money, user_money = _money(homes, prices, u.net_grid_flow_w)
+    _stats(items, keys.home_energy_stats_key, homes.home_ids, per_home, ts, home_money)
     per_user = tuple(homes.per_user(f) for f in per_home)
-    _stats(items, keys.user_energy_stats_key, homes.user_ids, per_user, ts)
+    _stats(items, keys.user_energy_stats_key, homes.user_ids, per_user, ts, user_money)
     return items

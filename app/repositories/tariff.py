@@ -67,3 +67,13 @@ class TariffRepository:
                     set_={"import": up.excluded["import"], "export": up.excluded["export"]},
                 )
             )
+
+    async def slots_at(
+        self, home_ids: Collection[uuid.UUID], start: datetime
+    ) -> list[models.PriceSlotRow]:
+        """The slots starting at `start` of the given homes (the cycle's current quarter)."""
+        if not home_ids:
+            return []
+        row = models.PriceSlotRow
+        stmt = select(row).where(row.home_id.in_(list(home_ids)), row.start == start)
+        return list((await self.session.scalars(stmt)).all())

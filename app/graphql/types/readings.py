@@ -52,6 +52,22 @@ class EnergyStats:
         description="Instant of the simulation cycle the figures come from; null when there is "
         "none (all figures 0)."
     )
+    currency: str | None = strawberry.field(
+        default=None,
+        description="The tariff's currency; null without a tariff, or across homes whose "
+        "currencies differ.",
+    )
+    import_price_per_kwh: float | None = strawberry.field(
+        default=None, description="The import price in force at the cycle instant."
+    )
+    export_price_per_kwh: float | None = strawberry.field(
+        default=None, description="The export price in force at the cycle instant."
+    )
+    cost_rate_per_hour: float | None = strawberry.field(
+        default=None,
+        description="Money per hour at the current grid flow and price (> 0 paying); for "
+        "several homes, the sum over the priced ones.",
+    )
 
     @classmethod
     def from_live(cls, s: readings.EnergyStats) -> EnergyStats:
