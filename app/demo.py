@@ -12,8 +12,11 @@ from app.db import create_engine, create_sessionmaker, is_sqlite
 from app.errors import BadUserInput
 from app.migrate import upgrade_head
 from app.models import DeviceKind
+from app.repositories.home import HomeRepository
 from app.services import device as devices
+from app.services import tariff as tariffs
 from app.services import user as users
+from app.tariffs import TariffInput, TariffKind, Weekday, WindowInput
 
 #: The demo home: one device of every kind (API-style values; a panel at the default location).
 DEMO_HOME: list[tuple[DeviceKind, dict[str, Any]]] = [
@@ -40,6 +43,20 @@ DEMO_HOME: list[tuple[DeviceKind, dict[str, Any]]] = [
     (DeviceKind.HEATER, {"name": "Bathroom heater", "rated_power_w": 1500}),
 ]
 
+_WEEKDAYS = [Weekday.MONDAY, Weekday.TUESDAY, Weekday.WEDNESDAY, Weekday.THURSDAY, Weekday.FRIDAY]
+#: The demo home's tariff: time of use, cheap nights, a weekday evening peak, a daily charge.
+DEMO_TARIFF = TariffInput(
+    kind=TariffKind.TIME_OF_USE,
+    currency="EUR",
+    daily_fixed_charge=0.40,
+    import_price_per_kwh=0.30,
+    export_price_per_kwh=0.08,
+    windows=[
+        WindowInput(list(Weekday), "22:00", "06:00", 0.18, 0.05),
+        WindowInput(_WEEKDAYS, "17:00", "21:00", 0.42, 0.10),
+    ],
+)
+
 
 async def create_demo(settings: Settings, *, username: str, password: str) -> None:
     if is_sqlite(settings.database_url):
@@ -58,11 +75,14 @@ async def create_demo(settings: Settings, *, username: str, password: str) -> No
             location = devices.Location(settings.DEFAULT_LATITUDE, settings.DEFAULT_LONGITUDE)
             for kind, values in DEMO_HOME:
                 await devices.create_device(session, owner, kind, values, location)
+            home = await HomeRepository(session).first_for_owner(owner.id)
+            assert home is not None  # every account starts with a home
+            await tariffs.set_tariff(session, owner.id, str(home.id), DEMO_TARIFF)
             await session.commit()
     finally:
         await engine.dispose()
     typer.echo(
-        f"Demo home created for '{username}' (6 devices).\n"
+        f"Demo home created for '{username}' (6 devices, a time-of-use tariff in EUR).\n"
         f"Log in at http://{settings.HOST}:{settings.PORT}/graphql with:\n"
         f'  mutation {{ loginUser(username: "{username}", password: "{password}") {{ token }} }}\n'
         "then send the token as 'Authorization: Bearer <token>'."
