@@ -52,9 +52,14 @@ async def resolve_history(
     return EnergyHistoryConnection.from_page(page)
 
 
-def history_field(subject: Callable[[Any, Info], uuid.UUID], **field: Any) -> Any:
-    """A history connection field (`energyHistory`, `Device.history`): one argument list, the
-    subject (a home or a device) given by `subject(root, info)`; `field`: strawberry.field's."""
+def history_field(
+    subject: Callable[[Any, Info], uuid.UUID],
+    home_timezone: Callable[[Any], str] | None = None,
+    **field: Any,
+) -> Any:
+    """A history connection field (`energyHistory`, `Device.history`, `Home.energyHistory`):
+    one argument list, the subject (a user, a device, a home) given by `subject(root, info)`;
+    for a home, `home_timezone(root)` is its calendar; `field`: strawberry.field's."""
 
     async def resolve(
         root: Any,
@@ -66,6 +71,9 @@ def history_field(subject: Callable[[Any, Info], uuid.UUID], **field: Any) -> An
         after: After = None,
     ) -> EnergyHistoryConnection:
         subject_id = subject(root, info)
-        return await resolve_history(info, subject_id, resolution, from_, to, first, after)
+        tz = None if home_timezone is None else home_timezone(root)
+        return await resolve_history(
+            info, subject_id, resolution, from_, to, first, after, home_timezone=tz
+        )
 
     return strawberry.field(resolver=resolve, **field)

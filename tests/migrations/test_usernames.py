@@ -13,7 +13,7 @@ from sqlalchemy import inspect, text
 from app.db import create_engine
 from app.migrate import alembic_config, upgrade_head
 
-BEFORE = "b5f0c2a7d9e1"  # the revision before usernames became case-insensitive
+BEFORE = "c7a1e4d2f903"  # the revision before usernames became case-insensitive (homes)
 
 
 def _downgrade(url: str, revision: str) -> None:

@@ -9,10 +9,9 @@ import strawberry
 
 from app import models
 from app.graphql.context import Info
-from app.graphql.history import After, First, From, To, resolve_history
+from app.graphql.history import history_field
 from app.graphql.types.device import Device, device_from_model
 from app.graphql.types.enums import DeviceKind
-from app.graphql.types.history import EnergyHistoryConnection, HistoryResolution
 from app.graphql.types.readings import EnergyStats
 from app.graphql.types.tariff import Tariff
 from app.live.readings import EMPTY_STATS
@@ -63,19 +62,9 @@ class Home:
         stats = await info.context.loaders.home_stats.load(self._uuid)
         return EnergyStats.from_live(stats or EMPTY_STATS)
 
-    @strawberry.field(
-        description="This home's energy per bucket; DAY and MONTH follow the home's calendar."
+    # The home was resolved through the caller's own homes, so it is theirs.
+    energy_history = history_field(
+        lambda home, _: home._uuid,
+        lambda home: home.timezone,
+        description="This home's energy per bucket; DAY and MONTH follow the home's calendar.",
     )
-    async def energy_history(
-        self,
-        info: Info,
-        resolution: HistoryResolution,
-        from_: From,
-        to: To,
-        first: First = None,
-        after: After = None,
-    ) -> EnergyHistoryConnection:
-        # The home was resolved through the caller's own homes, so it is theirs.
-        return await resolve_history(
-            info, self._uuid, resolution, from_, to, first, after, home_timezone=self.timezone
-        )
