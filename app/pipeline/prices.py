@@ -16,8 +16,7 @@ import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import tariffs
-from app.repositories.tariff import TariffRepository
-from app.services.tariff import slot_to_domain, to_domain
+from app.repositories.tariff import TariffRepository, slot_to_domain, to_domain
 from app.simulation.calendar import zone
 from app.tariffs.clock import quarter_index, quarter_start
 

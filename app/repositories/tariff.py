@@ -11,10 +11,48 @@ from sqlalchemy import Table, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import models
+from app import models, tariffs
 
 #: Rows per upsert statement (4 parameters each: well under every driver's limit).
 _UPSERT_CHUNK = 500
+
+
+def windows_to_json(windows: Sequence[tariffs.Window]) -> list[dict[str, Any]]:
+    return [
+        {
+            "days": [int(d) for d in w.days],
+            "start": w.start_minute,
+            "end": w.end_minute,
+            "import": w.import_price_per_kwh,
+            "export": w.export_price_per_kwh,
+        }
+        for w in windows
+    ]
+
+
+def to_domain(row: models.TariffRow) -> tariffs.Tariff:
+    """The validated tariff a row stores (it was validated before it was written)."""
+    return tariffs.Tariff(
+        kind=tariffs.TariffKind(row.kind),
+        currency=row.currency,
+        daily_fixed_charge=row.daily_fixed_charge,
+        import_price_per_kwh=row.import_price_per_kwh,
+        export_price_per_kwh=row.export_price_per_kwh,
+        windows=tuple(
+            tariffs.Window(
+                days=tuple(tariffs.Weekday(d) for d in w["days"]),
+                start_minute=int(w["start"]),
+                end_minute=int(w["end"]),
+                import_price_per_kwh=float(w["import"]),
+                export_price_per_kwh=float(w["export"]),
+            )
+            for w in row.windows or ()
+        ),
+    )
+
+
+def slot_to_domain(row: models.PriceSlotRow) -> tariffs.PriceSlot:
+    return tariffs.PriceSlot(row.start, row.import_price_per_kwh, row.export_price_per_kwh)
 
 
 class TariffRepository:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app import models, tariffs
 from app.db import create_engine, create_sessionmaker
 from app.demo import DEMO_TARIFF, create_demo
-from app.services.tariff import to_domain
+from app.repositories.tariff import to_domain
 from app.simulation.calendar import zone
 from tests.fixtures.app import make_settings
 
