@@ -27,6 +27,7 @@ from typing import Any
 import asyncpg
 import numpy as np
 
+from app.auth import usernames
 from app.migrate import upgrade_head
 from bench.engine import CITIES, MIX
 from tests.servers import PostgresServer, RedisServer, free_port
@@ -182,7 +183,8 @@ async def load_fleet(
         tz, lat, lon = CITIES[city[u]]
         lat = float(lat + jitter[u, 0])
         lon = float(lon + jitter[u, 1])
-        user_rows.append((uid, f"bench-{u}", password_hash, tz, lat, lon, now, now))
+        name = f"bench-{u}"
+        user_rows.append((uid, name, usernames.key(name), password_hash, tz, lat, lon, now, now))
         hid = home_ids[u]
         home_rows.append((hid, uid, "Home", tz, lat, lon, now, now))
         base = u * devices_per_user
@@ -228,6 +230,7 @@ async def load_fleet(
             columns=[
                 "id",
                 "username",
+                "username_key",
                 "password_hash",
                 "timezone",
                 "latitude",
