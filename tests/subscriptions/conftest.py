@@ -8,10 +8,15 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import httpx
 import pytest
 
+from app.live.backends import RedisBackend
+from app.live.store import LiveStore
+from app.pipeline.cycle import cycle_instant
+from tests.fixtures.app import make_settings
 from tests.servers import free_port
 
 
@@ -91,3 +96,21 @@ def api_processes(database_url: str, redis_url: str) -> Iterator[list[ApiProcess
     finally:
         for api in started:
             stop_api(api)
+
+
+@pytest.fixture
+def ctx(database_url, redis_url, sessionmaker, redis):
+    """What a worker job gets: settings, the sessionmaker and the live store on Redis."""
+    settings = make_settings(DATABASE_URL=database_url, REDIS_URL=redis_url)
+    return {
+        "settings": settings,
+        "sessionmaker": sessionmaker,
+        "live": LiveStore(RedisBackend(redis), ttl_s=settings.live_ttl_s),
+        "redis": redis,
+    }
+
+
+@pytest.fixture
+def first_cycle() -> datetime:
+    """The current cycle instant (a 60 s interval)."""
+    return cycle_instant(datetime.now(UTC), 60)

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import orjson
 import pytest
 
 from app import models
 from app.live import keys
-from app.live.backends import RedisBackend
-from app.live.store import LiveStore
-from app.pipeline.cycle import cycle_instant
-from tests.fixtures.app import make_settings
 from tests.fixtures.factories import create_device, create_home
 from tests.subscriptions.client import gql_socket
 from tests.subscriptions.test_live import run_batch, token_for
@@ -23,22 +19,6 @@ HOME_STATS = (
     "subscription($id: ID!) { homeEnergyStats(homeId: $id) "
     "{ currentProduction currentConsumption netGridFlow timestamp } }"
 )
-
-
-@pytest.fixture
-def ctx(database_url, redis_url, sessionmaker, redis):
-    settings = make_settings(DATABASE_URL=database_url, REDIS_URL=redis_url)
-    return {
-        "settings": settings,
-        "sessionmaker": sessionmaker,
-        "live": LiveStore(RedisBackend(redis), ttl_s=settings.live_ttl_s),
-        "redis": redis,
-    }
-
-
-@pytest.fixture
-def first_cycle() -> datetime:
-    return cycle_instant(datetime.now(UTC), 60)
 
 
 async def second_home(db_session, user: models.User) -> models.Home:

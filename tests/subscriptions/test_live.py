@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -16,10 +16,6 @@ import pytest
 
 from app import models
 from app.auth.jwt import issue_token
-from app.live.backends import RedisBackend
-from app.live.store import LiveStore
-from app.pipeline.cycle import cycle_instant
-from tests.fixtures.app import make_settings
 from tests.fixtures.factories import create_device, create_home
 from tests.subscriptions.client import GRAPHQL_WS, Closed, gql_socket
 from workers.jobs.simulate import simulate_user_batch
@@ -38,22 +34,6 @@ def token_for(user: models.User, lifetime_s: int = 3600) -> str:
         user.id, user.username, secret=os.environ["JWT_SECRET"], lifetime_s=lifetime_s
     )
     return token
-
-
-@pytest.fixture
-def ctx(database_url, redis_url, sessionmaker, redis):
-    settings = make_settings(DATABASE_URL=database_url, REDIS_URL=redis_url)
-    return {
-        "settings": settings,
-        "sessionmaker": sessionmaker,
-        "live": LiveStore(RedisBackend(redis), ttl_s=settings.live_ttl_s),
-        "redis": redis,
-    }
-
-
-@pytest.fixture
-def first_cycle() -> datetime:
-    return cycle_instant(datetime.now(UTC), 60)
 
 
 async def run_batch(ctx, users, at: datetime) -> None:
