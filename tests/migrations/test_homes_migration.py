@@ -7,7 +7,6 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
 from alembic import command
 from sqlalchemy import Boolean, Float, String, Uuid, column, select, table, text
 
@@ -230,16 +229,3 @@ class TestHomesMigrationWithData:
 
     async def test_postgres(self, scratch_postgres_url):
         await _run(scratch_postgres_url)
-
-
-@pytest.fixture
-async def scratch_postgres_url(database_url):
-    """An empty database of its own on the test server (the shared one stays at head)."""
-    name = f"hems_homes_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield database_url.rsplit("/", 1)[0] + f"/{name}"
-    async with admin.connect() as conn:
-        await conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    await admin.dispose()
