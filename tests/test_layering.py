@@ -14,7 +14,7 @@ RULES = [
     ("app/pipeline", ("app.services", "app.graphql", "app.api")),
     ("app/simulation", ("app.services", "app.graphql", "app.api", "app.pipeline", "app.db")),
     ("workers", ("app.api", "app.graphql")),
-    ("app/graphql", ("app.pipeline",)),
+    ("app/graphql", ("app.pipeline", "app.api")),
     ("app/services", ("app.api", "app.graphql", "app.pipeline")),
 ]
 

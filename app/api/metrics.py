@@ -4,16 +4,16 @@ The API serves `/metrics` from the default registry. Fleet-wide figures (cycle l
 the last complete cycle's duration and size) live in Redis, written by whichever worker finished
 the cycle, so any API process reports the same values. Each worker also counts what it did itself
 (jobs, failures, devices simulated, cycle durations). Every metric is declared in
-`app.observability`, which workers and services import without the API; this module serves them.
+`app.observability`, which workers and services import without the API; this module
+serves them (GraphQL operations are counted by app/graphql/metrics.py).
 """
 
 from __future__ import annotations
 
 import hmac
 import logging
-import re
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from arq.constants import default_queue_name
 from fastapi import APIRouter, Request
@@ -24,8 +24,6 @@ from redis.exceptions import RedisError
 from app.live import keys
 from app.observability import (
     CYCLE_LAG,
-    GRAPHQL_LATENCY,
-    GRAPHQL_REQUESTS,
     LAST_COMPLETE_CYCLE,
     LAST_CYCLE_DEVICES,
     LAST_CYCLE_DURATION,
@@ -34,54 +32,7 @@ from app.observability import (
     QUEUE_DEPTH,
 )
 
-if TYPE_CHECKING:  # workers import this module too: keep Strawberry out of them
-    from strawberry.types import ExecutionContext
-
 logger = logging.getLogger("hems.metrics")
-
-# Operation names come from clients: keep the label set bounded.
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
-_MAX_OPERATION_NAMES = 200
-_seen_names: set[str] = set()
-
-
-def operation_label(name: str | None) -> str:
-    """A bounded label for a client-chosen operation name ("anonymous", "invalid", "other")."""
-    if not name:
-        return "anonymous"
-    if not _NAME.match(name):
-        return "invalid"
-    if name not in _seen_names:
-        if len(_seen_names) >= _MAX_OPERATION_NAMES:
-            return "other"
-        _seen_names.add(name)
-    return name
-
-
-def record_operation(context: ExecutionContext, started: float) -> None:
-    """Count and time one finished operation (parse, validate, execute) by its operation name.
-
-    "rejected" means nothing executed (syntax, validation or a limit refused it), "error" that
-    the result carries errors, "ok" that it carries none. `started` is a `perf_counter()`.
-    """
-    try:
-        name = context.operation_name
-    except Exception:  # no parsable document: no name to read
-        name = None
-    label = operation_label(name)
-    result = context.result
-    if (
-        context.pre_execution_errors
-        or result is None
-        or (result.errors and result.data is None and not context.graphql_document)
-    ):
-        outcome = "rejected"
-    elif result.errors:
-        outcome = "error"
-    else:
-        outcome = "ok"
-    GRAPHQL_REQUESTS.labels(label, outcome).inc()
-    GRAPHQL_LATENCY.labels(label).observe(time.perf_counter() - started)
 
 
 async def refresh_fleet_gauges(redis: Any, *, now: float | None = None) -> None:

@@ -3,20 +3,17 @@
 Everything a page loads comes from app/static (the vendored libraries under app/static/vendor
 are rebuilt by frontend/vendor.mjs and committed), so nothing is fetched from another host.
 The Content-Security-Policy of HTML answers is SecurityHeadersMiddleware's PAGE_CSP (GraphiQL:
-GRAPHIQL_CSP, which also allows inline styles).
+GRAPHIQL_CSP, which also allows inline styles; its page is app/graphql/graphiql.py).
 """
 
 from __future__ import annotations
 
-from functools import cache
 from pathlib import Path
 
-from starlette.responses import FileResponse, HTMLResponse, Response
+from starlette.responses import FileResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
-
-from app.security.middleware import GRAPHIQL_CSP
 
 #: The only folder pages and their assets are served from.
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -39,19 +36,6 @@ async def dashboard(request: object) -> Response:
     """GET /: the dashboard page (it signs the visitor in itself: no server-side session)."""
     return FileResponse(
         STATIC_DIR / "index.html", media_type="text/html", headers={"cache-control": _REVALIDATE}
-    )
-
-
-@cache
-def graphiql_html() -> str:
-    """HEMS's GraphiQL page (served at GET /graphql when GraphiQL is enabled)."""
-    return (STATIC_DIR / "graphiql" / "index.html").read_text(encoding="utf-8")
-
-
-def graphiql_response() -> HTMLResponse:
-    return HTMLResponse(
-        graphiql_html(),
-        headers={"cache-control": _REVALIDATE, "content-security-policy": GRAPHIQL_CSP.decode()},
     )
 
 

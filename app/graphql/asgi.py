@@ -17,8 +17,8 @@ from strawberry.http import process_result
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
-from app.api.pages import graphiql_response
 from app.graphql.context import Context, Db
+from app.graphql.graphiql import graphiql_response
 from app.graphql.media import as_graphql_response, prefers_graphql_response
 from app.graphql.subscriptions import SubscriptionAuth
 from app.state import AppState

@@ -32,8 +32,8 @@ from graphql.validation import ASTValidationRule
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
-from app.api.metrics import record_operation
 from app.graphql.errors import ErrorCodes
+from app.graphql.metrics import record_operation
 from app.security.cost import check_limits, int_variables
 
 #: Distinct query texts (and validated documents) kept; clients send a handful of queries.
