@@ -25,7 +25,8 @@ from app.state import AppState
 
 #: Where a request's lazily opened database session waits for its context (ASGI scope key).
 _DB_SCOPE_KEY = "hems.db"
-#: What a POST may run (as Strawberry's view allows): queries and mutations.
+#: The operation types a POST may name, as in Strawberry's view (a subscription sent by POST gets
+#: the view's answer too: tests/graphql/test_http_post.py compares both paths).
 _POST_OPERATIONS = frozenset(OperationType.from_http("POST"))
 
 
