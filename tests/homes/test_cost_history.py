@@ -12,7 +12,7 @@ import pytest
 
 from app.pipeline.cycle import run_cycle
 from tests.fixtures.app import Api
-from tests.homes.test_homes_api import new_device, new_home, ok
+from tests.homes.test_homes_api import DELETE_HOME, new_device, new_home, ok
 from tests.homes.test_tariffs_api import DYNAMIC, FIXED, SET, UPLOAD, first_home, iso
 
 #: Monday 12:00 UTC (13:00 in Berlin, the first home's default calendar is the user's).
@@ -195,6 +195,26 @@ class TestRecordedCost:
         assert theirs["exportRevenue"] > 0
         assert user["importCost"] == approx(mine["importCost"] + theirs["importCost"])
         assert user["exportRevenue"] == approx(mine["exportRevenue"] + theirs["exportRevenue"])
+
+    async def test_deleting_a_home_takes_its_money_out_of_the_users_history(self, any_api):
+        token, importer, exporter, _ = await importing_and_exporting(any_api)
+        await set_tariff(any_api, token, importer, {**FIXED, "importPricePerKwh": 0.3})
+        await set_tariff(any_api, token, exporter, {**FIXED, "exportPricePerKwh": 0.1})
+        await cycle_minutes(any_api, 1, 3)
+        end = T0 + timedelta(hours=1)
+        (mine,) = await home_history(any_api, token, importer, "HOUR", T0, end)
+        (before,) = await user_history(any_api, token, "HOUR", T0, end)
+        assert before["exportRevenue"] > 0
+        await ok(any_api, DELETE_HOME, {"id": exporter}, token)
+        for resolution, stop in (("MINUTE", T0 + timedelta(minutes=3)), ("HOUR", end)):
+            user = await user_history(any_api, token, resolution, T0, stop)
+            home = await home_history(any_api, token, importer, resolution, T0, stop)
+            for u, h in zip(user, home, strict=True):
+                assert u["importCost"] == approx(h["importCost"])
+                assert u["exportRevenue"] == approx(0.0)
+        (day,) = await user_history(any_api, token, "DAY", T0, NEXT)
+        assert day["importCost"] == approx(mine["importCost"])
+        assert day["exportRevenue"] == approx(0.0)
 
     async def test_device_buckets_report_no_money(self, any_api):
         token, importer, _, heater = await importing_and_exporting(any_api)
