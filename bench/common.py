@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import math
 import os
 import secrets
 import signal
@@ -20,7 +21,7 @@ import time
 import uuid
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +112,12 @@ def fleet_parser(doc: str, *, users: int) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--users", type=int, default=users)
     parser.add_argument("--devices-per-user", type=int, default=50)
+    parser.add_argument(
+        "--tariffs",
+        action="store_true",
+        help="every home on a tariff: FIXED, TIME_OF_USE and DYNAMIC in turn (DYNAMIC homes with "
+        "2 days of uploaded 15-minute slots)",
+    )
     return parser
 
 
@@ -158,11 +165,13 @@ async def load_fleet(
     simulated_at: datetime | None = None,
     keep_devices: int = 0,
     seed: int = 11,
+    tariffs: bool = False,
 ) -> Fleet:
     """Bulk-load `users` homes of `devices_per_user` devices each with binary COPY.
 
     Storage devices start mid-charge, last simulated at `simulated_at` (default: never).
     `keep_devices` users (the first ones) keep their device id lists in the result.
+    `tariffs`: see `tariff_rows`.
     """
     rng = np.random.default_rng(seed)
     now = datetime.now(UTC)
@@ -270,10 +279,60 @@ async def load_fleet(
         for kind, (table, cols) in columns.items():
             if rows[kind]:
                 await conn.copy_records_to_table(table, records=rows[kind], columns=cols)
+        if tariffs:
+            tariff_records, slot_records = tariff_rows(home_ids, now)
+            await conn.copy_records_to_table(
+                "tariff",
+                records=tariff_records,
+                columns=[
+                    "home_id",
+                    "kind",
+                    "currency",
+                    "daily_fixed_charge",
+                    "import_price_per_kwh",
+                    "export_price_per_kwh",
+                    "windows",
+                    "created_at",
+                    "updated_at",
+                ],
+            )
+            await conn.copy_records_to_table(
+                "price_slot", records=slot_records, columns=["home_id", "start", "import", "export"]
+            )
         await conn.execute("VACUUM ANALYZE")
     finally:
         await conn.close()
     return fleet
+
+
+#: Weekday evening peak and a night window for every day (the stored JSON form of the windows).
+_TOU_WINDOWS = json.dumps(
+    [
+        {"days": [0, 1, 2, 3, 4], "start": 17 * 60, "end": 21 * 60, "import": 0.42, "export": 0.1},
+        {"days": list(range(7)), "start": 22 * 60, "end": 6 * 60, "import": 0.18, "export": 0.05},
+    ]
+)
+
+
+def tariff_rows(
+    home_ids: list[uuid.UUID], now: datetime
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """A tariff for every home, FIXED, TIME_OF_USE and DYNAMIC in turn, and the DYNAMIC homes'
+    slots: 2 days (192 quarters) from today's UTC midnight, some of them negative."""
+    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    starts = [day + timedelta(minutes=15 * q) for q in range(192)]
+    curve = [0.25 + 0.2 * math.sin(q / 192 * 4 * math.pi) for q in range(192)]
+    tariffs: list[tuple[Any, ...]] = []
+    slots: list[tuple[Any, ...]] = []
+    for i, hid in enumerate(home_ids):
+        kind = ("FIXED", "TIME_OF_USE", "DYNAMIC")[i % 3]
+        windows = _TOU_WINDOWS if kind == "TIME_OF_USE" else "[]"
+        tariffs.append((hid, kind, "EUR", 0.4, 0.3, 0.08, windows, now, now))
+        if kind == "DYNAMIC":
+            slots.extend(
+                (hid, start, price, price / 3) for start, price in zip(starts, curve, strict=True)
+            )
+    return tariffs, slots
 
 
 # -- processes ---------------------------------------------------------------------------------

@@ -95,6 +95,7 @@ async def run(args: argparse.Namespace, srv: Servers) -> dict[str, Any]:
         args.users,
         args.devices_per_user,
         simulated_at=datetime.now(UTC) - timedelta(seconds=60),
+        tariffs=args.tariffs,
     )
     load_time = time.perf_counter() - started
     log(f"loaded {fleet.devices} devices of {args.users} users in {load_time:.1f} s")

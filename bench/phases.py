@@ -31,7 +31,11 @@ PER = 50_000
 async def run(args: argparse.Namespace, srv: Servers) -> dict[str, Any]:
     start = datetime.now(UTC).replace(second=0, microsecond=0)
     fleet = await load_fleet(
-        srv.dsn, args.users, args.devices_per_user, simulated_at=start - timedelta(seconds=60)
+        srv.dsn,
+        args.users,
+        args.devices_per_user,
+        simulated_at=start - timedelta(seconds=60),
+        tariffs=args.tariffs,
     )
     log(f"loaded {fleet.devices} devices of {args.users} users")
     engine = create_engine(srv.database_url, application_name="hems-bench")

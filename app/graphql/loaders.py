@@ -1,5 +1,5 @@
 """Per-request DataLoaders: a device list costs one live-store round trip and one history query,
-not one per device."""
+not one per device; a home list one tariff query, not one per home."""
 
 from __future__ import annotations
 
@@ -11,12 +11,13 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
-from app import models
+from app import models, tariffs
 from app.errors import Unauthenticated
 from app.live.readings import DeviceReading, EnergyStats
 from app.repositories.home import HomeRepository
 from app.repositories.user import UserRepository
 from app.services import history
+from app.services import tariff as tariff_service
 
 if TYPE_CHECKING:
     from app.graphql.context import Context
@@ -29,6 +30,8 @@ class Loaders:
     home: DataLoader[uuid.UUID, models.Home | None]
     home_stats: DataLoader[uuid.UUID, EnergyStats | None]
     history_page: DataLoader[history.PageRequest, history.Page]
+    #: Tariffs by home id, for `Home.tariff` (the homes were resolved through their owner).
+    tariff: DataLoader[uuid.UUID, tariffs.Tariff | None]
 
 
 def build_loaders(context: Context) -> Loaders:
@@ -53,9 +56,14 @@ def build_loaders(context: Context) -> Loaders:
 
         return await context.db.run(pages)
 
+    async def load_tariffs(ids: Sequence[uuid.UUID]) -> list[tariffs.Tariff | None]:
+        found = await context.db.run(lambda s: tariff_service.get_tariffs(s, ids))
+        return [found.get(i) for i in ids]
+
     return Loaders(
         live_reading=DataLoader(load_fn=load_readings),
         home=DataLoader(load_fn=load_homes),
         home_stats=DataLoader(load_fn=load_home_stats),
         history_page=DataLoader(load_fn=load_history),
+        tariff=DataLoader(load_fn=load_tariffs),
     )

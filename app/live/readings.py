@@ -36,6 +36,7 @@ class EnergyStats:
     import_price_per_kwh: float | None = None
     export_price_per_kwh: float | None = None
     cost_rate_per_hour: float | None = None
+    cost_today: float | None = None
 
 
 EMPTY_STATS = EnergyStats(0.0, 0.0, 0.0, 0.0, None)
@@ -70,7 +71,7 @@ def encode_stats(
     money: dict[str, Any] | None = None,
 ) -> bytes:
     """`money` (only for a priced home or user): currency, import_price, export_price,
-    cost_rate (each may be None)."""
+    cost_rate, cost_today (each may be None)."""
     value: dict[str, Any] = {
         "current_production": production,
         "current_consumption": consumption,
@@ -111,6 +112,7 @@ def decode_stats(raw: bytes | str | None) -> EnergyStats | None:
         import_price_per_kwh=_opt_float(data.get("import_price")),
         export_price_per_kwh=_opt_float(data.get("export_price")),
         cost_rate_per_hour=_opt_float(data.get("cost_rate")),
+        cost_today=_opt_float(data.get("cost_today")),
     )
 
 

@@ -26,7 +26,8 @@ home's own local calendar), written by the same cycle statement pattern. A user'
 the sums of its homes' for the same interval (the user's days on its first home's calendar).
 
 All energies are Wh >= 0. Device rows leave `imported_wh`/`exported_wh` at 0: the grid is
-exchanged by the home, not by one device.
+exchanged by the home, not by one device; so do they `import_cost`/`export_revenue` (money, see
+MONEY_COLUMNS and docs/tariffs.md). The day tables also hold the day's `fixed_charge`.
 """
 
 from __future__ import annotations
@@ -49,6 +50,18 @@ ENERGY_COLUMNS = (
     "exported_wh",
 )
 
+#: The money columns of the tables that carry grid exchange, in the tariff's currency, unrounded:
+#: what the interval's import cost and what its export earned, at the price in force for the
+#: interval (so a later tariff change never rewrites them). 0 on device rows and without a tariff.
+MONEY_COLUMNS = ("import_cost", "export_revenue")
+
+#: Every additive column of a history row (what the rollups accumulate).
+HISTORY_COLUMNS = ENERGY_COLUMNS + MONEY_COLUMNS
+
+
+def _money() -> Mapped[float]:
+    return mapped_column(Float, nullable=False, default=0.0, server_default="0")
+
 
 class _EnergyBucket:
     subject_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
@@ -62,6 +75,8 @@ class _EnergyBucket:
     discharged_wh: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
     imported_wh: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
     exported_wh: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+    import_cost: Mapped[float] = _money()
+    export_revenue: Mapped[float] = _money()
 
 
 class EnergyMinute(_EnergyBucket, Base):
@@ -84,6 +99,9 @@ class EnergyHour(_EnergyBucket, Base):
 class EnergyDay(_EnergyBucket, Base):
     __tablename__ = "energy_day"
     __table_args__ = {"postgresql_with": {"fillfactor": ROLLUP_FILLFACTOR}}
+    #: The day's fixed charge, written with the day's first row and never updated: the daily
+    #: fixed charge of the tariff in force then (a user row: the sum over its priced homes).
+    fixed_charge: Mapped[float] = _money()
 
 
 class _HomeEnergyBucket:
@@ -101,6 +119,8 @@ class _HomeEnergyBucket:
     discharged_wh: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
     imported_wh: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
     exported_wh: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+    import_cost: Mapped[float] = _money()
+    export_revenue: Mapped[float] = _money()
 
 
 class HomeEnergyMinute(_HomeEnergyBucket, Base):
@@ -122,10 +142,14 @@ class HomeEnergyDay(_HomeEnergyBucket, Base):
 
     __tablename__ = "home_energy_day"
     __table_args__ = {"postgresql_with": {"fillfactor": ROLLUP_FILLFACTOR}}
+    #: As `EnergyDay.fixed_charge`: the home's tariff's daily charge when the row was created.
+    fixed_charge: Mapped[float] = _money()
 
 
 __all__ = [
     "ENERGY_COLUMNS",
+    "HISTORY_COLUMNS",
+    "MONEY_COLUMNS",
     "EnergyDay",
     "EnergyHour",
     "EnergyMinute",

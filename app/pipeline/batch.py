@@ -21,7 +21,7 @@ from app.errors import is_transient
 from app.live.pubsub import publish_batch
 from app.live.store import DeletionGuard, LiveStore
 from app.pipeline.arrays import build_input
-from app.pipeline.history import write_history
+from app.pipeline.history import default_interval_s, write_history
 from app.pipeline.prices import load_prices
 from app.pipeline.readings import encode_batch
 from app.repositories.fleet import FleetRepository, FleetRows
@@ -108,13 +108,14 @@ async def _run(
         rows = await repo.load(user_ids)
         t1 = time.perf_counter()
         fleet, homes = build_input(rows, cycle_at)
-        prices = await load_prices(session, rows.homes, cycle_at)
+        interval_s = default_interval_s()
+        prices = await load_prices(session, rows.homes, cycle_at, interval_s)
         result = simulate_fleet(fleet)
         t2 = time.perf_counter()
         await _persist(repo, rows, result)
         th = time.perf_counter()
         # Same transaction as the storage state: a retried batch records its energy once.
-        await write_history(session, rows, result, homes, cycle_at)
+        recorded = await write_history(session, rows, result, homes, cycle_at, interval_s, prices)
         report.history_s = time.perf_counter() - th
         await session.commit()
     t3 = time.perf_counter()
@@ -133,6 +134,7 @@ async def _run(
         battery_capacity_wh=fleet.batteries.capacity_wh,
         ev_capacity_wh=fleet.evs.capacity_kwh * 1000.0,
         prices=prices,
+        cost_today=recorded.cost_today,
     )
     await live.write(items, DeletionGuard(mark, lambda: _owners(rows)))
     await publish_batch(live, homes.user_ids, cycle_at)

@@ -10,6 +10,8 @@ Energy of one cycle at instant t, over the interval it covers, [t - SIMULATION_I
   same sign as the contract's netGridFlow;
 - per user (subject = user id): the sums of the user's homes (what `energyHistory` reads).
 Rows whose six figures are all 0 are not stored (a panel at night, an idle device).
+Money (homes and users): the interval's import cost and export revenue at the interval's prices
+(`app.pipeline.prices`), written by the same statements as the energy.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -26,10 +29,12 @@ import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.pipeline.arrays import BatchHomes
+from app.pipeline.prices import BatchPrices, no_prices
 from app.repositories.fleet import FleetRows
-from app.repositories.history import PRUNE_CHUNK, HistoryRepository, HistoryRows
+from app.repositories.history import PRUNE_CHUNK, DayCostRequest, HistoryRepository, HistoryRows
 from app.simulation.calendar import local_day_start, zone
 from app.simulation.fleet import FleetResult
+from app.tariffs import cost_of
 
 logger = logging.getLogger("hems.history")
 
@@ -52,18 +57,47 @@ def _split(energy_wh: FloatArray) -> tuple[FloatArray, FloatArray]:
     return np.maximum(energy_wh, 0.0), np.maximum(-energy_wh, 0.0)
 
 
+@dataclass(frozen=True, slots=True)
+class CycleHistory:
+    """A batch's interval as rows (energy_* and home_energy_*), and the homes whose day cost
+    so far the write should answer (the priced ones)."""
+
+    rows: HistoryRows
+    home_rows: HistoryRows
+    day_cost: DayCostRequest
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedHistory:
+    """What a batch recorded: its row count, and each priced home's day cost so far.
+
+    Why the day cost comes from the write: the home day rows are upserted by this very statement
+    anyway, so `RETURNING` them costs no round trip, and the live value then goes out with the
+    cycle's pipelined live write. Computing `costToday` at read time instead would add a query to
+    every `energyStats` read (the API's hottest field) and to every subscription message.
+    """
+
+    rows: int
+    cost_today: dict[uuid.UUID, float]
+
+
 def build_history_rows(
     rows: FleetRows,
     result: FleetResult,
     homes: BatchHomes,
     cycle_at: datetime,
     interval_s: int,
-) -> tuple[HistoryRows, HistoryRows]:
+    prices: BatchPrices | None = None,
+) -> CycleHistory:
     """Per-device and per-user energy, and per-home energy, of the interval ending at
-    `cycle_at` (Wh): (rows of energy_*, rows of home_energy_*).
+    `cycle_at` (Wh), with its money for homes and users at `prices` (the interval prices).
 
     A device's and a home's day rows follow the home's local calendar; a user's totals are the
-    sums of its homes, on the user's calendar (its first home's timezone).
+    sums of its homes, on the user's calendar (its first home's timezone). A home's money:
+    imported kWh x interval import price, exported kWh x interval export price; a user's: the
+    sums over its homes (whatever their currencies: see docs/tariffs.md). The day's fixed charge
+    goes with the rows (kept by the row that creates the day): the home's tariff's, and for a
+    user the sum over its homes.
     """
     minute_start = (cycle_at - timedelta(seconds=interval_s)).astimezone(UTC)
     epoch = int(minute_start.timestamp())
@@ -114,9 +148,19 @@ def build_history_rows(
         np.maximum(net, 0.0),
         np.maximum(-net, 0.0),
     ]
+    if prices is None:
+        prices = no_prices(n)
+    import_cost, export_revenue = cost_of(
+        home_cols[4], home_cols[5], prices.interval_import, prices.interval_export
+    )
+    home_money = [import_cost, export_revenue, prices.fixed_charge]
+    user_money = [homes.per_user(c) for c in home_money]
     user_cols = [homes.per_user(c) for c in home_cols]
     device_cols = [np.concatenate(c) if c else np.zeros(0) for c in columns]
     all_cols = [np.concatenate([device_cols[i], home_cols[i], user_cols[i]]) for i in range(6)]
+    d = len(subjects)
+    # Money of the home and user rows, indexed from the first home row (devices have none).
+    money = [np.concatenate([home_money[i], user_money[i]]) for i in range(3)]
     users = homes.user_ids
     owner_of = homes.home_user.tolist()
     all_subjects = [*subjects, *homes.home_ids, *users]
@@ -127,7 +171,9 @@ def build_history_rows(
         + [day_of_home[f] for f in homes.first_home.tolist()]
     )
 
-    def _rows(keep: list[int]) -> HistoryRows:
+    def _rows(keep: list[int], priced: list[int]) -> HistoryRows:
+        """Rows `keep`; its first len(priced) rows carry the money of `priced` (>= d)."""
+        at = [i - d for i in priced]
         return HistoryRows(
             minute_start=minute_start,
             hour_start=hour_start,
@@ -140,14 +186,27 @@ def build_history_rows(
             discharged_wh=all_cols[3][keep].tolist(),
             imported_wh=all_cols[4][keep].tolist(),
             exported_wh=all_cols[5][keep].tolist(),
+            import_cost=money[0][at].tolist(),
+            export_revenue=money[1][at].tolist(),
+            fixed_charge=money[2][at].tolist(),
         )
 
     nonzero = np.any(np.vstack(all_cols) != 0.0, axis=0)
-    in_homes = np.zeros(nonzero.size, dtype=bool)
-    in_homes[len(subjects) : len(subjects) + n] = True
-    return (
-        _rows(np.flatnonzero(nonzero & ~in_homes).tolist()),
-        _rows(np.flatnonzero(nonzero & in_homes).tolist()),
+    kept_homes = np.flatnonzero(nonzero[d : d + n]) + d
+    kept_users = (np.flatnonzero(nonzero[d + n :]) + d + n).tolist()
+    kept_devices = np.flatnonzero(nonzero[:d]).tolist()
+    # Users first: their money arrays then cover exactly the leading rows.
+    priced_users = kept_users if prices.any_priced else []
+    priced_homes = kept_homes.tolist() if prices.any_priced else []
+    priced = [i for i, c in enumerate(prices.currency) if c is not None]
+    return CycleHistory(
+        rows=_rows(kept_users + kept_devices, priced_users),
+        home_rows=_rows(kept_homes.tolist(), priced_homes),
+        day_cost=DayCostRequest(
+            home_id=[homes.home_ids[i] for i in priced],
+            day_start=[day_of_home[i] for i in priced],
+            fixed_charge=prices.fixed_charge[priced].tolist(),
+        ),
     )
 
 
@@ -158,13 +217,15 @@ async def write_history(
     homes: BatchHomes,
     cycle_at: datetime,
     interval_s: int | None = None,
-) -> int:
-    """Record the batch's interval in the batch's transaction (the caller commits); row count."""
-    history, home_history = build_history_rows(
-        rows, result, homes, cycle_at, interval_s or default_interval_s()
+    prices: BatchPrices | None = None,
+) -> RecordedHistory:
+    """Record the batch's interval in the batch's transaction (the caller commits), with its
+    money at `prices`; the row count and the priced homes' day cost so far."""
+    cycle = build_history_rows(
+        rows, result, homes, cycle_at, interval_s or default_interval_s(), prices
     )
-    await HistoryRepository(session).record(history, home_history)
-    return len(history) + len(home_history)
+    cost = await HistoryRepository(session).record(cycle.rows, cycle.home_rows, cycle.day_cost)
+    return RecordedHistory(len(cycle.rows) + len(cycle.home_rows), cost)
 
 
 async def prune_history(

@@ -69,11 +69,17 @@ def _stats(
 
 
 def _money(
-    homes: BatchHomes, prices: BatchPrices, net_grid_flow_w: np.ndarray[Any, Any]
+    homes: BatchHomes,
+    prices: BatchPrices,
+    net_grid_flow_w: np.ndarray[Any, Any],
+    cost_today: dict[uuid.UUID, float] | None = None,
 ) -> tuple[Money, Money]:
     """The money of each home and each user at the cycle instant. A user's: the currency and
-    the sum of the cost rates of its priced homes when they share one currency (the prices
-    too when exactly one home is priced); null money across currencies or with no tariff."""
+    the sums of the cost rates and of the day costs so far of its priced homes when they share
+    one currency (the prices too when exactly one home is priced); null money across currencies
+    or with no tariff. `cost_today`: each priced home's day cost so far, as the history write
+    that recorded this cycle left it (each home on its own local day)."""
+    today = cost_today or {}
     rate = cost_rate_per_hour(net_grid_flow_w, prices.import_price, prices.export_price)
     per_home: Money = []
     per_user: list[dict[str, Any] | None] = [None] * len(homes.user_ids)
@@ -82,11 +88,13 @@ def _money(
         if currency is None:
             per_home.append(None)
             continue
+        cost = today.get(homes.home_ids[i])
         m = {
             "currency": currency,
             "import_price": float(prices.import_price[i]),
             "export_price": float(prices.export_price[i]),
             "cost_rate": round(float(rate[i]), 6),
+            "cost_today": None if cost is None else round(cost, 6),
         }
         per_home.append(m)
         u = int(homes.home_user[i])
@@ -100,6 +108,10 @@ def _money(
             per_user[u] = {"currency": None, "import_price": None, "export_price": None}
         else:
             seen["cost_rate"] = round(seen["cost_rate"] + m["cost_rate"], 6)
+            if seen["cost_today"] is not None and m["cost_today"] is not None:
+                seen["cost_today"] = round(seen["cost_today"] + m["cost_today"], 6)
+            else:
+                seen["cost_today"] = None
             seen["import_price"] = seen["export_price"] = None
     return per_home, per_user
 
@@ -113,6 +125,7 @@ def encode_batch(
     battery_capacity_wh: np.ndarray[Any, Any],
     ev_capacity_wh: np.ndarray[Any, Any],
     prices: BatchPrices | None = None,
+    cost_today: dict[uuid.UUID, float] | None = None,
 ) -> Items:
     """Every `device:*`, `home:*:energy_stats` and `user:*:energy_stats` item of a batch, ready
     for one bulk write. A user's figures are the sums of its homes' (engine rows)."""
@@ -135,7 +148,7 @@ def encode_batch(
     home_money: Money | None = None
     user_money: Money | None = None
     if prices is not None and prices.any_priced:
-        home_money, user_money = _money(homes, prices, u.net_grid_flow_w)
+        home_money, user_money = _money(homes, prices, u.net_grid_flow_w, cost_today)
     _stats(items, keys.home_energy_stats_key, homes.home_ids, per_home, ts, home_money)
     per_user = tuple(homes.per_user(f) for f in per_home)
     _stats(items, keys.user_energy_stats_key, homes.user_ids, per_user, ts, user_money)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 from typing import Any, cast
@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import models
 from app.db import asyncpg_connection
-from app.models.history import ENERGY_COLUMNS
+from app.models.history import HISTORY_COLUMNS, MONEY_COLUMNS
 
 
 class HistoryTable(Enum):
@@ -41,7 +41,12 @@ class HistoryTable(Enum):
 
 @dataclass(frozen=True, slots=True)
 class HistoryRows:
-    """One cycle's interval for a batch: column arrays, one entry per subject (device or user)."""
+    """One cycle's interval for a batch: column arrays, one entry per subject (device or user).
+
+    Money (`import_cost`, `export_revenue`, and `fixed_charge`, which only the day rows keep)
+    may be shorter than the subjects: it covers the first rows, the others have none (0). The
+    cycle puts its user rows first, so the devices' zeros never travel to the database.
+    """
 
     minute_start: datetime
     hour_start: datetime
@@ -54,84 +59,125 @@ class HistoryRows:
     discharged_wh: list[float]
     imported_wh: list[float]
     exported_wh: list[float]
+    import_cost: list[float] = field(default_factory=list)
+    export_revenue: list[float] = field(default_factory=list)
+    fixed_charge: list[float] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.subject_id)
 
-    def energies(self) -> list[list[float]]:
-        return [getattr(self, name) for name in ENERGY_COLUMNS]
+    def columns(self) -> list[list[float]]:
+        """The HISTORY_COLUMNS, money as given (possibly shorter)."""
+        return [getattr(self, name) for name in HISTORY_COLUMNS]
 
-    def take(self, index: Sequence[int]) -> HistoryRows:
-        """The rows at `index`, same interval."""
-
-        def pick(values: list[Any]) -> list[Any]:
-            return [values[i] for i in index]
-
-        return HistoryRows(
-            minute_start=self.minute_start,
-            hour_start=self.hour_start,
-            subject_id=pick(self.subject_id),
-            user_id=pick(self.user_id),
-            day_start=pick(self.day_start),
-            **{name: pick(getattr(self, name)) for name in ENERGY_COLUMNS},
-        )
+    def value(self, name: str, i: int) -> float:
+        """Row i's figure `name` (a HISTORY_COLUMNS name or fixed_charge), 0 where not given."""
+        values: list[float] = getattr(self, name)
+        return values[i] if i < len(values) else 0.0
 
 
-_COLS = ", ".join(ENERGY_COLUMNS)
-_V_COLS = ", ".join(f"v.{c}" for c in ENERGY_COLUMNS)
+@dataclass(frozen=True, slots=True)
+class DayCostRequest:
+    """The homes whose day cost so far the cycle wants back (its priced homes): the start of
+    each one's local day, and the fixed charge that day has when it has no row yet."""
+
+    home_id: list[uuid.UUID]
+    day_start: list[datetime]
+    fixed_charge: list[float]
+
+    def __len__(self) -> int:
+        return len(self.home_id)
+
+
+_COLS = ", ".join(HISTORY_COLUMNS)
+_N = len(HISTORY_COLUMNS)
+
+
+def _v_cols(alias: str = "v") -> str:
+    # Money arrays may be shorter than the rows (unnest pads them with NULL): 0 where absent.
+    return ", ".join(
+        f"COALESCE({alias}.{c}, 0)" if c in MONEY_COLUMNS else f"{alias}.{c}"
+        for c in HISTORY_COLUMNS
+    )
+
+
+_V_COLS = _v_cols()
 
 
 def _add_set(table: str) -> str:
-    return ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in ENERGY_COLUMNS)
+    """The rollup update: every additive column (never the day's fixed charge)."""
+    return ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in HISTORY_COLUMNS)
+
+
+def _floats(first: int, count: int) -> str:
+    return ", ".join(f"${i}::float8[]" for i in range(first, first + count))
 
 
 # One round trip on PostgreSQL: the arrays are unnested once, the minute insert reports which
-# subjects were new, and only those are added to the rollups.
+# subjects were new, and only those are added to the rollups. The day's fixed charge is written
+# by the insert that creates the day row and left alone by the updates.
 _PG_RECORD = f"""
 WITH v AS (
-    SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::float8[], $5::float8[],
-                         $6::float8[], $7::float8[], $8::float8[], $9::float8[])
-        AS v(subject_id, user_id, day_start, {_COLS})
+    SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], {_floats(4, _N + 1)})
+        AS v(subject_id, user_id, day_start, {_COLS}, fixed_charge)
 ), fresh AS (
     INSERT INTO energy_minute (subject_id, bucket_start, user_id, {_COLS})
-    SELECT v.subject_id, $10::timestamptz, v.user_id, {_V_COLS} FROM v
+    SELECT v.subject_id, ${_N + 5}::timestamptz, v.user_id, {_V_COLS} FROM v
     ON CONFLICT (subject_id, bucket_start) DO NOTHING
     RETURNING subject_id
 ), hour AS (
     INSERT INTO energy_hour (subject_id, bucket_start, user_id, {_COLS})
-    SELECT v.subject_id, $11::timestamptz, v.user_id, {_V_COLS} FROM v JOIN fresh USING (subject_id)
+    SELECT v.subject_id, ${_N + 6}::timestamptz, v.user_id, {_V_COLS}
+    FROM v JOIN fresh USING (subject_id)
     ON CONFLICT (subject_id, bucket_start) DO UPDATE SET {_add_set("energy_hour")}
 )
-INSERT INTO energy_day (subject_id, bucket_start, user_id, {_COLS})
-SELECT v.subject_id, v.day_start, v.user_id, {_V_COLS} FROM v JOIN fresh USING (subject_id)
+INSERT INTO energy_day (subject_id, bucket_start, user_id, {_COLS}, fixed_charge)
+SELECT v.subject_id, v.day_start, v.user_id, {_V_COLS}, COALESCE(v.fixed_charge, 0)
+FROM v JOIN fresh USING (subject_id)
 ON CONFLICT (subject_id, bucket_start) DO UPDATE SET {_add_set("energy_day")}
 """
 
-# The same for the per-home tables (no owner column; subject_id is the home id).
+# The same for the per-home tables (no owner column; subject_id is the home id). It also answers
+# the day cost so far of the requested homes (the last three arrays): the day row as this
+# statement leaves it (RETURNING of the upsert), or as it was when this interval added nothing to
+# it (the statement's snapshot), or the fixed charge alone when the day has no row yet.
 _PG_RECORD_HOMES = f"""
 WITH v AS (
-    SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::float8[], $4::float8[],
-                         $5::float8[], $6::float8[], $7::float8[], $8::float8[])
-        AS v(home_id, day_start, {_COLS})
+    SELECT * FROM unnest($1::uuid[], $2::timestamptz[], {_floats(3, _N + 1)})
+        AS v(home_id, day_start, {_COLS}, fixed_charge)
 ), fresh AS (
     INSERT INTO home_energy_minute (home_id, bucket_start, {_COLS})
-    SELECT v.home_id, $9::timestamptz, {_V_COLS} FROM v
+    SELECT v.home_id, ${_N + 4}::timestamptz, {_V_COLS} FROM v
     ON CONFLICT (home_id, bucket_start) DO NOTHING
     RETURNING home_id
 ), hour AS (
     INSERT INTO home_energy_hour (home_id, bucket_start, {_COLS})
-    SELECT v.home_id, $10::timestamptz, {_V_COLS} FROM v JOIN fresh USING (home_id)
+    SELECT v.home_id, ${_N + 5}::timestamptz, {_V_COLS} FROM v JOIN fresh USING (home_id)
     ON CONFLICT (home_id, bucket_start) DO UPDATE SET {_add_set("home_energy_hour")}
+), day AS (
+    INSERT INTO home_energy_day (home_id, bucket_start, {_COLS}, fixed_charge)
+    SELECT v.home_id, v.day_start, {_V_COLS}, COALESCE(v.fixed_charge, 0)
+    FROM v JOIN fresh USING (home_id)
+    ON CONFLICT (home_id, bucket_start) DO UPDATE SET {_add_set("home_energy_day")}
+    RETURNING home_id, import_cost - export_revenue + fixed_charge AS cost
 )
-INSERT INTO home_energy_day (home_id, bucket_start, {_COLS})
-SELECT v.home_id, v.day_start, {_V_COLS} FROM v JOIN fresh USING (home_id)
-ON CONFLICT (home_id, bucket_start) DO UPDATE SET {_add_set("home_energy_day")}
+SELECT w.home_id, COALESCE(day.cost, d.import_cost - d.export_revenue + d.fixed_charge,
+                           w.fixed_charge) AS cost
+FROM unnest(${_N + 6}::uuid[], ${_N + 7}::timestamptz[], ${_N + 8}::float8[])
+    AS w(home_id, day_start, fixed_charge)
+LEFT JOIN day ON day.home_id = w.home_id
+LEFT JOIN home_energy_day d ON d.home_id = w.home_id AND d.bucket_start = w.day_start
 """
 
-#: Rows per statement on SQLite (11 parameters each, below its 32766-parameter limit).
+#: Rows per statement on SQLite (14 parameters each, below its 32766-parameter limit).
 _SQLITE_CHUNK = 2000
 #: Rows deleted per statement when pruning (keeps each transaction short).
 PRUNE_CHUNK = 50_000
+
+
+def _no_rows(like: HistoryRows) -> HistoryRows:
+    """An empty interval (the homes' rows when only day costs are asked for)."""
+    return HistoryRows(like.minute_start, like.hour_start, [], [], [], [], [], [], [], [], [])
 
 
 class HistoryRepository:
@@ -142,40 +188,82 @@ class HistoryRepository:
     def _dialect(self) -> str:
         return self.session.get_bind().dialect.name
 
-    async def record(self, rows: HistoryRows, homes: HistoryRows | None = None) -> None:
+    async def record(
+        self,
+        rows: HistoryRows,
+        homes: HistoryRows | None = None,
+        day_cost: DayCostRequest | None = None,
+    ) -> dict[uuid.UUID, float]:
         """Insert a cycle's interval rows once and add the new ones to their hour/day rollups;
-        `homes` (subject = home id) go the same way into the per-home tables."""
-        if homes is not None and len(homes):
-            await self._record_homes(homes)
+        `homes` (subject = home id) go the same way into the per-home tables. Returns the day
+        cost so far (import cost - export revenue + fixed charge) of the homes of `day_cost`,
+        read by the same statement that writes the homes' rows on PostgreSQL."""
+        cost: dict[uuid.UUID, float] = {}
+        if (homes is not None and len(homes)) or (day_cost is not None and len(day_cost)):
+            cost = await self._record_homes(
+                homes if homes is not None else _no_rows(rows), day_cost
+            )
         if not len(rows):
-            return
+            return cost
         if self._dialect == "postgresql":
             await (await asyncpg_connection(self.session)).execute(
                 _PG_RECORD,
                 rows.subject_id,
                 rows.user_id,
                 rows.day_start,
-                *rows.energies(),
+                *rows.columns(),
+                rows.fixed_charge,
                 rows.minute_start,
                 rows.hour_start,
             )
-            return
+            return cost
         for lo in range(0, len(rows), _SQLITE_CHUNK):
             await self._record_portable(rows, lo, min(lo + _SQLITE_CHUNK, len(rows)))
+        return cost
 
-    async def _record_homes(self, rows: HistoryRows) -> None:
+    async def _record_homes(
+        self, rows: HistoryRows, day_cost: DayCostRequest | None
+    ) -> dict[uuid.UUID, float]:
+        wanted = day_cost if day_cost is not None else DayCostRequest([], [], [])
         if self._dialect == "postgresql":
-            await (await asyncpg_connection(self.session)).execute(
+            found = await (await asyncpg_connection(self.session)).fetch(
                 _PG_RECORD_HOMES,
                 rows.subject_id,
                 rows.day_start,
-                *rows.energies(),
+                *rows.columns(),
+                rows.fixed_charge,
                 rows.minute_start,
                 rows.hour_start,
+                wanted.home_id,
+                wanted.day_start,
+                wanted.fixed_charge,
             )
-            return
+            return {r[0]: float(r[1]) for r in found}
         for lo in range(0, len(rows), _SQLITE_CHUNK):
             await self._record_portable(rows, lo, min(lo + _SQLITE_CHUNK, len(rows)), homes=True)
+        return await self.day_costs(wanted)
+
+    async def day_costs(self, wanted: DayCostRequest) -> dict[uuid.UUID, float]:
+        """The day cost so far of each requested home (one query): its day row's import cost -
+        export revenue + fixed charge, or the request's fixed charge when there is no row."""
+        if not len(wanted):
+            return {}
+        table = HistoryTable.DAY.home_table
+        stmt = select(
+            table.c.home_id,
+            table.c.bucket_start,
+            table.c.import_cost - table.c.export_revenue + table.c.fixed_charge,
+        ).where(
+            table.c.home_id.in_(set(wanted.home_id)),
+            table.c.bucket_start.in_(set(wanted.day_start)),
+        )
+        stored = {(r[0], r[1]): float(r[2]) for r in (await self.session.execute(stmt)).all()}
+        return {
+            home: stored.get((home, day), fixed)
+            for home, day, fixed in zip(
+                wanted.home_id, wanted.day_start, wanted.fixed_charge, strict=True
+            )
+        }
 
     async def _record_portable(
         self, rows: HistoryRows, lo: int, hi: int, *, homes: bool = False
@@ -183,15 +271,16 @@ class HistoryRepository:
         insert: Callable[[Table], Any] = (
             sqlite.insert if self._dialect == "sqlite" else postgresql.insert
         )
-        energies = rows.energies()
         key = "home_id" if homes else "subject_id"
 
-        def values(i: int, bucket: datetime) -> dict[str, Any]:
+        def values(i: int, bucket: datetime, *, day: bool = False) -> dict[str, Any]:
             out: dict[str, Any] = {key: rows.subject_id[i], "bucket_start": bucket}
             if not homes:
                 out["user_id"] = rows.user_id[i]
-            for name, column in zip(ENERGY_COLUMNS, energies, strict=True):
-                out[name] = column[i]
+            for name in HISTORY_COLUMNS:
+                out[name] = rows.value(name, i)
+            if day:
+                out["fixed_charge"] = rows.value("fixed_charge", i)
             return out
 
         def table_of(kind: HistoryTable) -> Table:
@@ -211,11 +300,12 @@ class HistoryRepository:
         hour_starts = [rows.hour_start] * len(rows)
         for kind, starts in ((HistoryTable.HOUR, hour_starts), (HistoryTable.DAY, rows.day_start)):
             table = table_of(kind)
-            up = insert(table).values([values(i, starts[i]) for i in index])
+            day = kind is HistoryTable.DAY
+            up = insert(table).values([values(i, starts[i], day=day) for i in index])
             await self.session.execute(
                 up.on_conflict_do_update(
                     index_elements=[key, "bucket_start"],
-                    set_={c: table.c[c] + up.excluded[c] for c in ENERGY_COLUMNS},
+                    set_={c: table.c[c] + up.excluded[c] for c in HISTORY_COLUMNS},
                 )
             )
 
@@ -229,12 +319,16 @@ class HistoryRepository:
         home: bool = False,
     ) -> Sequence[Any]:
         """Stored rows of these subjects (homes' rows with `home`) with start <= bucket_start
-        < end, oldest first; each row's `subject_id` is its subject (home) id."""
+        < end, oldest first; each row's `subject_id` is its subject (home) id. Day rows also
+        carry their `fixed_charge`."""
         table = kind.home_table if home else kind.table
         key = table.c.home_id if home else table.c.subject_id
         stmt = (
             select(
-                key.label("subject_id"), table.c.bucket_start, *(table.c[c] for c in ENERGY_COLUMNS)
+                key.label("subject_id"),
+                table.c.bucket_start,
+                *(table.c[c] for c in HISTORY_COLUMNS),
+                *((table.c.fixed_charge,) if kind is HistoryTable.DAY else ()),
             )
             .where(
                 key.in_(subject_ids),

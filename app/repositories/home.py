@@ -11,7 +11,7 @@ from sqlalchemy import Table, Uuid, bindparam, case, delete, func, select, text,
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import models
-from app.models.history import ENERGY_COLUMNS
+from app.models.history import HISTORY_COLUMNS, MONEY_COLUMNS
 
 _ORDER = (models.Home.created_at, models.Home.id)
 
@@ -68,7 +68,7 @@ class HomeRepository:
     async def home_hours(self, home_id: uuid.UUID) -> Sequence[Any]:
         """The home's hour rows (bucket_start and energies)."""
         t = models.HomeEnergyHour.__table__
-        stmt = select(t.c.bucket_start, *(t.c[c] for c in ENERGY_COLUMNS)).where(
+        stmt = select(t.c.bucket_start, *(t.c[c] for c in HISTORY_COLUMNS)).where(
             t.c.home_id == home_id
         )
         return (await self.session.execute(stmt)).all()
@@ -76,17 +76,23 @@ class HomeRepository:
     async def subtract_from_user(
         self, home_id: uuid.UUID, user_id: uuid.UUID, days: dict[datetime, list[float]]
     ) -> None:
-        """Take a home's energy out of its user's totals (minute and hour rows bucket by bucket;
-        `days`: the home's energy per user-calendar day start). Never below 0."""
+        """Take a home's energy and money out of its user's totals (minute and hour rows bucket
+        by bucket; `days`: the home's HISTORY_COLUMNS per user-calendar day start). Energy never
+        below 0; money may be negative. The user's days keep their fixed charges."""
+
+        def part(c: str, table: str, home_table: str) -> str:
+            return (
+                f"COALESCE((SELECT h.{c} FROM {home_table} h"
+                f" WHERE h.home_id = :home AND h.bucket_start = {table}.bucket_start), 0)"
+            )
 
         def minus(table: str, home_table: str) -> str:
             sets = ", ".join(
-                f"{c} = CASE WHEN {c} - COALESCE((SELECT h.{c} FROM {home_table} h"
-                f" WHERE h.home_id = :home AND h.bucket_start = {table}.bucket_start), 0) > 0"
-                f" THEN {c} - COALESCE((SELECT h.{c} FROM {home_table} h"
-                f" WHERE h.home_id = :home AND h.bucket_start = {table}.bucket_start), 0)"
-                " ELSE 0 END"
-                for c in ENERGY_COLUMNS
+                f"{c} = {c} - {part(c, table, home_table)}"
+                if c in MONEY_COLUMNS
+                else f"{c} = CASE WHEN {c} - {part(c, table, home_table)} > 0"
+                f" THEN {c} - {part(c, table, home_table)} ELSE 0 END"
+                for c in HISTORY_COLUMNS
             )
             return (
                 f"UPDATE {table} SET {sets} WHERE subject_id = :user AND bucket_start IN"
@@ -101,8 +107,10 @@ class HomeRepository:
         day = cast(Table, models.EnergyDay.__table__)
         for start, energies in days.items():
             values = {
-                c: case((day.c[c] - wh > 0, day.c[c] - wh), else_=0.0)
-                for c, wh in zip(ENERGY_COLUMNS, energies, strict=True)
+                c: day.c[c] - wh
+                if c in MONEY_COLUMNS
+                else case((day.c[c] - wh > 0, day.c[c] - wh), else_=0.0)
+                for c, wh in zip(HISTORY_COLUMNS, energies, strict=True)
             }
             await self.session.execute(
                 update(day)

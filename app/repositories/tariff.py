@@ -107,11 +107,16 @@ class TariffRepository:
             )
 
     async def slots_at(
-        self, home_ids: Collection[uuid.UUID], start: datetime
+        self, home_ids: Collection[uuid.UUID], start: datetime, last: datetime | None = None
     ) -> list[models.PriceSlotRow]:
-        """The slots starting at `start` of the given homes (the cycle's current quarter)."""
+        """The slots of the given homes starting at `start`, or from `start` to `last`
+        inclusive (the quarters of the cycle's interval and instant)."""
         if not home_ids:
             return []
         row = models.PriceSlotRow
-        stmt = select(row).where(row.home_id.in_(list(home_ids)), row.start == start)
+        stmt = select(row).where(row.home_id.in_(list(home_ids)))
+        if last is None or last == start:
+            stmt = stmt.where(row.start == start)
+        else:
+            stmt = stmt.where(row.start >= start, row.start <= last)
         return list((await self.session.scalars(stmt)).all())

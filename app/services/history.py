@@ -81,7 +81,11 @@ def bucket_end(start: datetime, resolution: Resolution, tz: ZoneInfo) -> datetim
 
 @dataclass
 class Bucket:
-    """Energy in one bucket (Wh, >= 0); net_grid_wh > 0 means imported from the grid."""
+    """Energy in one bucket (Wh, >= 0); net_grid_wh > 0 means imported from the grid.
+
+    Money in the tariff's currency as recorded (0 without a tariff and on device buckets):
+    `fixed_charge` is the sum of the fixed charges the bucket's day rows keep, so only DAY and
+    MONTH buckets have one, and `net_cost` includes it."""
 
     start: datetime
     end: datetime
@@ -91,10 +95,18 @@ class Bucket:
     discharged_wh: float = 0.0
     imported_wh: float = 0.0
     exported_wh: float = 0.0
+    import_cost: float = 0.0
+    export_revenue: float = 0.0
+    fixed_charge: float = 0.0
 
     @property
     def net_grid_wh(self) -> float:
         return self.imported_wh - self.exported_wh
+
+    @property
+    def net_cost(self) -> float:
+        """import_cost - export_revenue + fixed_charge: > 0 paying."""
+        return self.import_cost - self.export_revenue + self.fixed_charge
 
     def add(self, row: Any) -> None:
         self.produced_wh += row.produced_wh
@@ -103,6 +115,9 @@ class Bucket:
         self.discharged_wh += row.discharged_wh
         self.imported_wh += row.imported_wh
         self.exported_wh += row.exported_wh
+        self.import_cost += row.import_cost
+        self.export_revenue += row.export_revenue
+        self.fixed_charge += getattr(row, "fixed_charge", 0.0)
 
 
 @dataclass

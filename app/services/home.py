@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app import models
 from app.config import Settings
 from app.errors import BadUserInput, NotFound, Unauthenticated
-from app.models.history import ENERGY_COLUMNS
+from app.models.history import HISTORY_COLUMNS
 from app.repositories.home import HomeRepository
 from app.repositories.user import UserRepository
 from app.services import validation as v
@@ -134,8 +134,8 @@ async def delete_home(session: AsyncSession, owner_id: uuid.UUID, home_id: str) 
     tz = zone(user.timezone)
     days: dict[datetime, list[float]] = {}
     for row in await repo.home_hours(home.id):
-        day = days.setdefault(local_day_start(row.bucket_start, tz), [0.0] * 6)
-        for i, c in enumerate(ENERGY_COLUMNS):
+        day = days.setdefault(local_day_start(row.bucket_start, tz), [0.0] * len(HISTORY_COLUMNS))
+        for i, c in enumerate(HISTORY_COLUMNS):
             day[i] += getattr(row, c)
     await repo.subtract_from_user(home.id, owner_id, days)
     device_ids = await repo.device_ids(home.id)

@@ -24,6 +24,14 @@ async def get_tariff(session: AsyncSession, home_id: uuid.UUID) -> tariffs.Tarif
     return None if row is None else to_domain(row)
 
 
+async def get_tariffs(
+    session: AsyncSession, home_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, tariffs.Tariff]:
+    """The tariffs of these homes (one query); homes without one are absent."""
+    rows = await TariffRepository(session).get_many(home_ids)
+    return {home_id: to_domain(row) for home_id, row in rows.items()}
+
+
 async def set_tariff(
     session: AsyncSession, owner_id: uuid.UUID, home_id: str, value: tariffs.TariffInput
 ) -> tariffs.Tariff:

@@ -41,6 +41,19 @@ class EnergyBucket:
     net_grid_wh: float = strawberry.field(
         description="importedWh - exportedWh: > 0 imported from the grid, < 0 exported."
     )
+    import_cost: float = strawberry.field(
+        description="What the bucket's import cost at the prices in force when it was recorded "
+        "(the tariff's currency; 0 without a tariff and on device buckets). Negative where a "
+        "DYNAMIC price below 0 paid for importing."
+    )
+    export_revenue: float = strawberry.field(
+        description="What the bucket's export earned at the prices in force when it was "
+        "recorded (negative where exporting cost money; 0 without a tariff)."
+    )
+    net_cost: float = strawberry.field(
+        description="importCost - exportRevenue (> 0 paying), plus for DAY buckets the day's "
+        "dailyFixedCharge (MONTH: its days' charges) as recorded with the day."
+    )
 
     @classmethod
     def from_bucket(cls, b: history.Bucket) -> EnergyBucket:

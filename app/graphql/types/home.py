@@ -16,7 +16,6 @@ from app.graphql.types.readings import EnergyStats
 from app.graphql.types.tariff import Tariff
 from app.live.readings import EMPTY_STATS
 from app.repositories.device import DeviceRepository
-from app.services import tariff as tariff_service
 
 
 @strawberry.type(name="Home")
@@ -54,7 +53,7 @@ class Home:
     @strawberry.field(description="This home's tariff; null when it has none.")
     async def tariff(self, info: Info) -> Tariff | None:
         home_id = self._uuid
-        found = await info.context.db.run(lambda s: tariff_service.get_tariff(s, home_id))
+        found = await info.context.loaders.tariff.load(home_id)
         return None if found is None else Tariff.from_domain(found, home_id, self.timezone)
 
     @strawberry.field(description="This home's figures of the latest cycle.")

@@ -68,6 +68,13 @@ class EnergyStats:
         description="Money per hour at the current grid flow and price (> 0 paying); for "
         "several homes, the sum over the priced ones.",
     )
+    cost_today: float | None = strawberry.field(
+        default=None,
+        description="The home's local day so far: import cost - export revenue + the day's "
+        "fixed charge (> 0 paying), as recorded with the cycle's history; for several homes, "
+        "the sum over the priced ones, each on its own local day. Null without a tariff or "
+        "across currencies.",
+    )
 
     @classmethod
     def from_live(cls, s: readings.EnergyStats) -> EnergyStats:
