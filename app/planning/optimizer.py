@@ -31,10 +31,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-from scipy import sparse
-from scipy.optimize import linprog
 
 from app.planning.forecast import SLOT_H, Forecast
 from app.planning.model import PlanBattery, PlanHome
@@ -190,7 +189,9 @@ class _Program:
         v.extend(vals)
         rhs_list.append(rhs)
 
-    def matrix(self, which: str) -> sparse.csr_matrix | None:
+    def matrix(self, which: str) -> Any:
+        from scipy import sparse
+
         rows, c, v = self.eq if which == "eq" else self.ub
         count = len(self.eq_rhs if which == "eq" else self.ub_rhs)
         if not count:
@@ -273,6 +274,10 @@ def optimize(
             lp.row("ub", [se + t - 1, u], [-1.0, -1.0], -target)
     for t in range(t_n):
         lp.row("eq", balance[t][0], balance[t][1], float(net[t]))
+
+    # Imported on first use: a worker that only simulates never loads scipy (see
+    # tests/workers/test_footprint.py).
+    from scipy.optimize import linprog
 
     result = linprog(
         np.concatenate(lp.cost),

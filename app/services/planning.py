@@ -12,9 +12,11 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import models
 from app.errors import BadUserInput
 from app.planning.forecast import MAX_HOURS, MIN_HOURS, SLOT_S, Horizon, forecast_home
 from app.planning.loading import load_homes
+from app.repositories.plan import plans_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,3 +59,7 @@ async def home_forecast(
             )
         )
     return out
+
+
+async def get_plan(session: AsyncSession, home_id: uuid.UUID) -> models.PlanRow | None:
+    return (await plans_of(session, [home_id])).get(home_id)

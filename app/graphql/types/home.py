@@ -12,7 +12,7 @@ from app.graphql.context import Info
 from app.graphql.history import history_field
 from app.graphql.types.device import Device, device_from_model
 from app.graphql.types.enums import DeviceKind
-from app.graphql.types.planning import ForecastSlot
+from app.graphql.types.planning import ForecastSlot, Plan
 from app.graphql.types.readings import EnergyStats
 from app.graphql.types.tariff import Tariff
 from app.live.readings import EMPTY_STATS
@@ -95,3 +95,9 @@ class Home:
             )
             for v in slots
         ]
+
+    @strawberry.field(description="This home's latest plan; null until it has been planned.")
+    async def plan(self, info: Info) -> Plan | None:
+        home_id = self._uuid
+        row = await info.context.db.run(lambda s: planning_service.get_plan(s, home_id))
+        return None if row is None else Plan.from_row(row)
