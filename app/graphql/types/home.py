@@ -77,8 +77,9 @@ class Home:
         description="The coming hours (1..48) in 15-minute slots: expected production and "
         "consumption from the engine's models, and the tariff's prices (null without one)."
     )
-    async def forecast(self, info: Info, hours: int = 24) -> list[ForecastSlot]:
+    async def forecast(self, info: Info, hours: int | None = 24) -> list[ForecastSlot]:
         home_id, owner = self._uuid, self._owner or info.context.principal.user_id
+        hours = 24 if hours is None else hours
         planning_service.check_hours(hours)
         now = datetime.now(UTC)
         slots = await info.context.db.run(

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from types import GenericAlias
+from typing import Any
 
 import strawberry
 
+from app import models
+from app.graphql.inputs import INPUTS, values_of
+from app.graphql.types.tariff import TariffInput
 from app.models.plan import PlanRow
+from app.planning.replay import Figures
+from app.services.planning import ScenarioRequest
 
 
 @strawberry.type(name="ForecastSlot")
@@ -69,3 +76,76 @@ class Plan:
             currency=row.currency,
             target_missed=row.target_missed,
         )
+
+
+@strawberry.type(name="ScenarioFigures")
+class ScenarioFigures:
+    produced_wh: float
+    consumed_wh: float
+    imported_wh: float
+    exported_wh: float
+    cost: float | None = strawberry.field(description="Null without a tariff.")
+    self_sufficiency: float = strawberry.field(
+        description="1 - imported / consumed (consumption including storage charging), in [0, 1]."
+    )
+    autonomy_hours: float = strawberry.field(
+        description="Hours the storage at its average level carries the average load, grid down."
+    )
+    charged_wh: float = strawberry.field(description="Energy into batteries and EVs at home.")
+    discharged_wh: float = strawberry.field(description="Energy out of batteries and EVs.")
+
+    @classmethod
+    def of(cls, f: Figures) -> ScenarioFigures:
+        return cls(
+            produced_wh=f.produced_wh,
+            consumed_wh=f.consumed_wh,
+            imported_wh=f.imported_wh,
+            exported_wh=f.exported_wh,
+            cost=f.cost,
+            self_sufficiency=f.self_sufficiency,
+            autonomy_hours=f.autonomy_hours,
+            charged_wh=f.charged_wh,
+            discharged_wh=f.discharged_wh,
+        )
+
+
+@strawberry.type(name="ScenarioResult")
+class ScenarioResult:
+    from_: datetime = strawberry.field(name="from")
+    to: datetime
+    baseline: ScenarioFigures
+    scenario: ScenarioFigures
+
+
+def _list_of(item: Any) -> Any:
+    """`list[item] | None` for an input type built at run time."""
+    return GenericAlias(list, (item,)) | None
+
+
+def _scenario_input() -> Any:
+    annotations: dict[str, Any] = {
+        "add_batteries": _list_of(INPUTS[models.DeviceKind.BATTERY]),
+        "add_solar_panels": _list_of(INPUTS[models.DeviceKind.SOLAR_PANEL]),
+        "add_electric_vehicles": _list_of(INPUTS[models.DeviceKind.ELECTRIC_VEHICLE]),
+        "remove_device_ids": list[strawberry.ID] | None,
+        "tariff": TariffInput | None,
+    }
+    namespace: dict[str, Any] = {"__annotations__": annotations, "__module__": __name__}
+    namespace.update(dict.fromkeys(annotations))
+    return strawberry.input(type("ScenarioInput", (), namespace), name="ScenarioInput")
+
+
+ScenarioInput = _scenario_input()
+
+
+def scenario_request(given: Any) -> ScenarioRequest:
+    def many(kind: models.DeviceKind, items: Any) -> list[dict[str, Any]]:
+        return [values_of(kind, item) for item in items or ()]
+
+    return ScenarioRequest(
+        add_batteries=many(models.DeviceKind.BATTERY, given.add_batteries),
+        add_solar_panels=many(models.DeviceKind.SOLAR_PANEL, given.add_solar_panels),
+        add_electric_vehicles=many(models.DeviceKind.ELECTRIC_VEHICLE, given.add_electric_vehicles),
+        remove_device_ids=[str(i) for i in given.remove_device_ids or ()],
+        tariff=None if given.tariff is None else given.tariff.to_domain(),
+    )
