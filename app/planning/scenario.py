@@ -10,6 +10,7 @@ recorded history. Nothing is written.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -219,7 +220,9 @@ async def run_scenario(
         found = await slots_between(session, [home.id], start, end)
         slots = [slot_to_domain(s) for s in found]
     tz = zone(home.timezone)
-    figures = replay(
+    # CPU-bound and pure: off the event loop, so the API keeps answering meanwhile.
+    figures = await asyncio.to_thread(
+        replay,
         _join(base, changed),
         instants(start, end, interval_s),
         interval_s,
