@@ -1,18 +1,21 @@
 """The cost-optimal plan of one home over its horizon: a linear program solved by HiGHS.
 
 Units inside the LP are kW and kWh (better conditioned than W/Wh); slots are dt = 0.25 h.
-Variables per slot t: grid import gi and export ge (kW, >= 0); for the home's batteries (taken
+Variables per slot t: grid export ge (kW, >= 0); for the home's batteries (taken
 together: capacities, powers and levels summed) charge bc and discharge bd (kW, in [0, P]) and the
 level sb at the end of the slot (kWh, in [reserve, capacity]); per EV its charge ec (kW, in
 [0, rate], 0 while away or switched off), its level se (kWh, in [0, limit]) and a slack dz (kWh,
 driving energy the EV did not have). Per departure a shortfall u (kWh) below its target.
 
-    balance      gi - ge - bc + bd - sum ec = load - production            (per slot, kW)
+    grid         g = load - production + bc - bd + sum ec    (net grid flow, an expression)
+    export       ge >= -g, i.e. -ge - bc + bd - sum ec <= load - production   (per slot, kW)
     battery      sb[t] = sb[t-1] + dt (eta bc - bd / eta),  eta = sqrt(round-trip efficiency)
     EV           se[t] = se[t-1] + dt ec - drive[t] + dz[t],  dz <= drive (away slots only)
     departure    se[t-1] + u >= target
     terminal     sb[T-1] >= the baseline's final level; se[T-1] + u_end >= the baseline's
-    objective    sum dt (pi gi - pe' ge) + M (sum u + 2 sum dz) + eps sum dt (bc + bd)
+    objective    sum dt (pi g + (pi - pe') ge) + M (sum u + 2 sum dz) + eps sum dt (bc + bd)
+
+(the import gi = g + ge is substituted out: one variable and one equality row fewer per slot).
 
 pe' = min(pe, pi) keeps the program convex (with an export price above the import price a
 simultaneous import and export would pay without limit); the plan's cost is then evaluated on its
@@ -220,16 +223,15 @@ def optimize(
     pe = np.minimum(np.asarray(export_price, dtype=np.float64), pi)
     big = 1000.0 * (float(np.max(np.abs(pi), initial=0.0)) + 1.0)
     lp = _Program()
-    gi = lp.block(t_n, dt * pi, 0.0, np.inf)
-    ge = lp.block(t_n, -dt * pe, 0.0, np.inf)
-    balance: list[tuple[list[int], list[float]]] = [
-        ([gi + t, ge + t], [1.0, -1.0]) for t in range(t_n)
-    ]
+    # The import gi = g + ge is substituted out: g (the net grid flow) is a sum of flows,
+    # priced at pi, and ge >= max(0, -g) earns pe' instead of pi, at a cost of (pi - pe') >= 0.
+    ge = lp.block(t_n, dt * (pi - pe), 0.0, np.inf)
+    balance: list[tuple[list[int], list[float]]] = [([ge + t], [-1.0]) for t in range(t_n)]
     bc = bd = sb = -1
     if bat is not None:
         reserve = min(bat.reserve, bat.level)
-        bc = lp.block(t_n, EPS_CYCLING * dt, 0.0, bat.power)
-        bd = lp.block(t_n, EPS_CYCLING * dt, 0.0, bat.power)
+        bc = lp.block(t_n, dt * (pi + EPS_CYCLING), 0.0, bat.power)
+        bd = lp.block(t_n, dt * (EPS_CYCLING - pi), 0.0, bat.power)
         sb = lp.block(t_n, 0.0, reserve, bat.capacity)
         for t in range(t_n):
             balance[t][0].extend([bc + t, bd + t])
@@ -252,7 +254,7 @@ def optimize(
         rate = ev.rate_w / 1000.0 if ev.chargeable else 0.0
         limit = max(ev.limit_wh, ev.level_wh) / 1000.0
         drive = np.where(slots.away, ev.driving_w / 1000.0 * dt, 0.0)
-        ec = lp.block(t_n, 0.0, 0.0, np.where(home_now, rate, 0.0))
+        ec = lp.block(t_n, dt * pi, 0.0, np.where(home_now, rate, 0.0))
         se = lp.block(t_n, 0.0, 0.0, limit)
         dz = lp.block(t_n, 2.0 * big, 0.0, drive)
         ev_cols.append((ec, se))
@@ -273,7 +275,7 @@ def optimize(
             shortfalls.append(u)
             lp.row("ub", [se + t - 1, u], [-1.0, -1.0], -target)
     for t in range(t_n):
-        lp.row("eq", balance[t][0], balance[t][1], float(net[t]))
+        lp.row("ub", balance[t][0], balance[t][1], float(net[t]))
 
     # Imported on first use: a worker that only simulates never loads scipy (see
     # tests/workers/test_footprint.py).
