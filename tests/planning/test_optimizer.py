@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -162,3 +163,34 @@ def test_every_bound_holds_and_the_plan_never_costs_more_than_the_baseline(home,
         assert np.all(f.ev_w[away] <= 1e-6)
         assert np.all(f.ev_level_wh <= max(ev.limit_wh, ev.level_wh) + 1e-3)
         assert np.all(f.ev_level_wh >= -1e-3)
+
+
+PLACES = (
+    ("America/Los_Angeles", 37.77, -122.42),
+    ("Europe/Berlin", 52.52, 13.40),
+    ("Australia/Sydney", -33.87, 151.21),
+)
+
+
+def _dynamic(horizon: Horizon) -> tuple[np.ndarray, np.ndarray]:
+    """A dynamic day (UTC hours): negative around midday, export below import by fees."""
+    hours = (horizon.starts_s / 3600.0) % 24.0
+    spot = np.select(
+        [hours < 6, hours < 10, hours < 15, hours < 17, hours < 21],
+        [0.10, 0.28, -0.06, 0.15, 0.36],
+        0.14,
+    )
+    return spot + 0.03, spot - 0.01
+
+
+@pytest.mark.parametrize("place", PLACES)
+@pytest.mark.parametrize("prices", ["tou", "dynamic"])
+@pytest.mark.parametrize("start", [MONDAY_DAWN, WEEKEND])
+def test_reference_homes_plan_no_dearer_than_the_baseline(place, prices, start):
+    tz, lat, lon = place
+    home = replace(reference_home(timezone=tz), latitude=lat, longitude=lon)
+    horizon = Horizon.at(start, 48)
+    imp, exp = _tou(horizon) if prices == "tou" else _dynamic(horizon)
+    plan = optimize(home, forecast_home(home, horizon), imp, exp)
+    assert plan.solved
+    assert plan.expected_cost <= plan.baseline_cost + 1e-9

@@ -116,3 +116,15 @@ async def test_the_embedded_round_plans_every_home_without_redis_or_worker(api_s
     assert await plan_everyone(api_sqlite.state, NOW) == 1
     assert await plan_everyone(api_sqlite.state, NOW + timedelta(minutes=1)) == 0
     assert await _plan(api_sqlite, token, home) is not None
+
+
+async def test_a_superseded_batch_job_is_skipped(api_sqlite: Api):
+    _, home, user = await _setup(api_sqlite)
+    ctx: Any = {
+        "settings": api_sqlite.state.settings,
+        "sessionmaker": api_sqlite.state.sessionmaker,
+        "live": api_sqlite.state.live,
+    }
+    old = int(datetime.now(UTC).timestamp()) - 3600
+    assert (await plan_user_batch(ctx, [str(user)], old))["skipped"] is True
+    assert await current_slot(api_sqlite.state.live, uuid.UUID(home)) is None

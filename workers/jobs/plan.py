@@ -2,9 +2,11 @@
 
 Like the simulation (workers/jobs/simulate.py): the cron job is unique per run time and takes a
 per-interval lock, batch jobs have deterministic ids (`plan:{epoch}:{n}`), and a batch is
-idempotent (it replaces each home's plan whole). Every interval each batch re-plans only the
-homes whose inputs changed or whose plan is an hour old (`app.planning.run`), so a change of
-prices or devices is planned within one interval, and every plan at least hourly.
+idempotent (it replaces each home's plan whole). A batch job older than the simulation's
+staleness bound is skipped: a backlog (the hourly round of a large fleet) never piles up.
+Every interval each batch re-plans only the homes whose inputs changed or whose plan is an
+hour old (`app.planning.run`), so a change of prices or devices is planned within one
+interval, and every plan at least hourly.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from app.live import keys
 from app.pipeline.cycle import all_user_ids, cycle_instant, split
 from app.planning.run import plan_batch
 from workers.context import WorkerContext
+from workers.jobs.simulate import stale_after_s
 
 logger = logging.getLogger("hems.worker")
 
@@ -50,6 +53,10 @@ async def plan_user_batch(
 ) -> dict[str, Any]:
     """Re-plan the homes of one batch of users (those that need it) at `epoch_s`."""
     settings = ctx["settings"]
+    if time.time() > epoch_s + stale_after_s(settings.SIMULATION_INTERVAL_S):
+        # Superseded: a newer round re-plans whatever this one would have.
+        observability.WORKER_JOBS.labels("plan_user_batch", "skipped").inc()
+        return {"skipped": True, "batch": batch_index}
     started = time.perf_counter()
     try:
         report = await plan_batch(
