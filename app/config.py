@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     SQLITE_PATH: str = "hems.db"
     #: Users per `simulate_user_batch` job: large enough that ARQ dispatch is negligible.
     SIMULATION_BATCH_USERS: int = Field(default=250, ge=1)
+    #: Users per `plan_user_batch` job (a plan is a linear program per home: smaller batches
+    #: spread a fleet's re-planning over the workers).
+    PLAN_BATCH_USERS: int = Field(default=100, ge=1)
     #: Days the per-interval (minute) energy history is kept; hour and day rollups are kept.
     HISTORY_MINUTE_RETENTION_DAYS: int = Field(default=7, ge=1)
     #: Days the per-device interval rows are kept, when shorter than the homes' (unset: the

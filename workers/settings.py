@@ -11,6 +11,7 @@ from arq.cron import CronJob
 from app.config import Settings, get_settings
 from workers.context import shutdown, startup
 from workers.hooks import on_job_end, on_job_start, start_observability
+from workers.jobs.plan import plan_user_batch, run_planning
 from workers.jobs.retention import prune_energy_history
 from workers.jobs.simulate import run_energy_simulation, simulate_user_batch
 
@@ -39,11 +40,21 @@ def build_worker_settings(settings: Settings) -> dict[str, Any]:
         await shutdown(ctx)  # type: ignore[arg-type]
 
     return {
-        "functions": [simulate_user_batch],
+        "functions": [simulate_user_batch, plan_user_batch],
         "cron_jobs": [
             cron(
                 run_energy_simulation,  # type: ignore[arg-type]
                 name="run_energy_simulation",
+                run_at_startup=False,
+                unique=True,
+                timeout=job_timeout,
+                **cron_schedule(interval),  # type: ignore[arg-type]
+            ),
+            # Every interval: re-plans only the homes whose inputs changed or whose plan is an
+            # hour old (app.planning.run), so changes are planned within one interval.
+            cron(
+                run_planning,  # type: ignore[arg-type]
+                name="run_planning",
                 run_at_startup=False,
                 unique=True,
                 timeout=job_timeout,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
+
 import strawberry
 from strawberry.permission import BasePermission
 
@@ -13,12 +16,19 @@ from app.graphql.permissions import IsAuthenticated
 from app.graphql.types.device import Device, device_from_model
 from app.graphql.types.enums import DeviceKind
 from app.graphql.types.home import Home
+from app.graphql.types.planning import (
+    ScenarioFigures,
+    ScenarioInput,
+    ScenarioResult,
+    scenario_request,
+)
 from app.graphql.types.readings import EnergyStats
 from app.graphql.types.user import User
 from app.live.readings import EMPTY_STATS
 from app.repositories.device import DeviceRepository
 from app.repositories.home import HomeRepository
 from app.repositories.user import UserRepository
+from app.services import planning as planning_service
 from app.services.device import get_owned
 from app.services.home import get_owned_home
 
@@ -87,3 +97,33 @@ class Query:
         owner = info.context.principal.user_id
         row = await info.context.db.run(lambda s: get_owned_home(s, owner, str(id)))
         return Home.from_model(row)
+
+    @strawberry.field(
+        permission_classes=AUTH,
+        description="The home's last `days` (1..31) replayed through the engine as it is "
+        "(baseline) and with the input's changes (scenario). Nothing is written.",
+    )
+    async def scenario(
+        self,
+        info: Info,
+        home_id: strawberry.ID,
+        input: ScenarioInput,
+        days: int | None = 7,
+    ) -> ScenarioResult:
+        owner = info.context.principal.user_id
+        request = scenario_request(input)
+        interval = info.context.settings.SIMULATION_INTERVAL_S
+        now = datetime.now(UTC)
+
+        async def run(s: Any) -> Any:
+            return await planning_service.scenario(
+                s, owner, str(home_id), 7 if days is None else days, request, now, interval
+            )
+
+        outcome = await info.context.db.run(run)
+        return ScenarioResult(
+            from_=outcome.start,
+            to=outcome.end,
+            baseline=ScenarioFigures.of(outcome.baseline),
+            scenario=ScenarioFigures.of(outcome.scenario),
+        )

@@ -81,3 +81,13 @@ def readings_channel() -> str:
 def token_revocations_channel() -> str:
     """Pub/sub channel: a user's token generation was bumped (earlier tokens are revoked)."""
     return f"{INTERNAL_PREFIX}tokens:revoked"
+
+
+def home_plan_slot_key(home_id: uuid.UUID | str) -> str:
+    """The current 15-minute slot of the home's plan (JSON): what OPTIMIZED/SMART follow."""
+    return f"{INTERNAL_PREFIX}home:{home_id}:plan:slot"
+
+
+def plan_lock_key(epoch_s: int) -> str:
+    """Per-interval lock so a re-planning round is orchestrated at most once."""
+    return f"{INTERNAL_PREFIX}plan:{epoch_s}:lock"

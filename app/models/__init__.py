@@ -12,6 +12,7 @@ from app.models.history import (
 )
 from app.models.home import Home
 from app.models.loads import AirConditioner, Heater
+from app.models.plan import PlanRow
 from app.models.producers import Generator, SolarPanel
 from app.models.storage import Battery, ElectricVehicle, EVMode
 from app.models.tariff import PriceSlotRow, TariffRow
@@ -36,6 +37,7 @@ __all__ = [
     "HomeEnergyDay",
     "HomeEnergyHour",
     "HomeEnergyMinute",
+    "PlanRow",
     "PriceSlotRow",
     "RefreshToken",
     "SolarPanel",

@@ -1,0 +1,312 @@
+"""The cost-optimal plan of one home over its horizon: a linear program solved by HiGHS.
+
+Units inside the LP are kW and kWh (better conditioned than W/Wh); slots are dt = 0.25 h.
+Variables per slot t: grid export ge (kW, >= 0); for the home's batteries (taken
+together: capacities, powers and levels summed) charge bc and discharge bd (kW, in [0, P]) and the
+level sb at the end of the slot (kWh, in [reserve, capacity]); per EV its charge ec (kW, in
+[0, rate], 0 while away or switched off), its level se (kWh, in [0, limit]) and a slack dz (kWh,
+driving energy the EV did not have). Per departure a shortfall u (kWh) below its target.
+
+    grid         g = load - production + bc - bd + sum ec    (net grid flow, an expression)
+    export       ge >= -g, i.e. -ge - bc + bd - sum ec <= load - production   (per slot, kW)
+    battery      sb[t] = sb[t-1] + dt (eta bc - bd / eta),  eta = sqrt(round-trip efficiency)
+    EV           se[t] = se[t-1] + dt ec - drive[t] + dz[t],  dz <= drive (away slots only)
+    departure    se[t-1] + u >= target
+    terminal     sb[T-1] >= the baseline's final level; se[T-1] + u_end >= the baseline's
+    objective    sum dt (pi g + (pi - pe') ge) + M (sum u + 2 sum dz) + eps sum dt (bc + bd)
+
+(the import gi = g + ge is substituted out: one variable and one equality row fewer per slot).
+
+pe' = min(pe, pi) keeps the program convex (with an export price above the import price a
+simultaneous import and export would pay without limit); the plan's cost is then evaluated on its
+net grid flow with the real prices. The terminal rows give the plan at least the stored energy the
+baseline leaves, so it cannot look cheaper by emptying the storage at the horizon's end, and the
+baseline itself is a feasible point: the plan never costs more than the baseline on its forecast
+(when pe <= pi). M is far above any price, so a target is missed only when it cannot be reached;
+such a plan is the closest feasible one and is flagged `target_missed`.
+
+The baseline is the same horizon under today's rules (battery SELF_CONSUMPTION, EV NOW), stepped
+slot by slot like the engine's dispatch order: EVs at home charge at their rate up to their limit,
+then the batteries charge from the surplus or cover the deficit within their limits.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from app.planning.forecast import SLOT_H, Forecast
+from app.planning.model import PlanBattery, PlanHome
+from app.planning.schedule import EVSlots, ev_slots
+from app.simulation.arrays import FloatArray
+
+EPS_CYCLING = 1e-6
+"""Cost per kWh moved through a battery: among equal-cost plans, prefer the calmer one."""
+TARGET_TOLERANCE_KWH = 1e-3
+
+
+@dataclass(frozen=True, slots=True)
+class Flows:
+    """Per slot (W; flows > 0 charging / importing) and end-of-slot levels (Wh; NaN: none)."""
+
+    battery_w: FloatArray
+    ev_w: FloatArray
+    grid_w: FloatArray
+    battery_level_wh: FloatArray
+    ev_level_wh: FloatArray
+
+
+@dataclass(frozen=True, slots=True)
+class PlanResult:
+    flows: Flows
+    baseline: Flows
+    expected_cost: float
+    baseline_cost: float
+    target_missed: bool
+    solved: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Battery:
+    """The home's batteries taken together (kW, kWh)."""
+
+    capacity: float
+    power: float
+    level: float
+    reserve: float
+    eta: float
+
+    @classmethod
+    def of(cls, batteries: tuple[PlanBattery, ...]) -> _Battery | None:
+        if not batteries:
+            return None
+        capacity = sum(b.capacity_wh for b in batteries) / 1000.0
+        efficiency = sum(b.round_trip_efficiency * b.capacity_wh for b in batteries) / (
+            capacity * 1000.0
+        )
+        return cls(
+            capacity=capacity,
+            power=sum(b.power_w for b in batteries) / 1000.0,
+            level=sum(b.level_wh for b in batteries) / 1000.0,
+            reserve=sum(b.reserve_wh for b in batteries) / 1000.0,
+            eta=math.sqrt(min(max(efficiency, 1e-6), 1.0)),
+        )
+
+
+def grid_cost(grid_w: FloatArray, import_price: FloatArray, export_price: FloatArray) -> float:
+    """Money for the net grid flow per slot (W, > 0 importing) at the slot prices per kWh."""
+    kwh = grid_w / 1000.0 * SLOT_H
+    return float(np.sum(np.where(kwh > 0, kwh * import_price, kwh * export_price)))
+
+
+def baseline_flows(home: PlanHome, forecast: Forecast, evs: list[EVSlots]) -> Flows:
+    """SELF_CONSUMPTION batteries and NOW EVs over the horizon, slot by slot."""
+    t_n = forecast.horizon.slots
+    dt = SLOT_H
+    net = (forecast.consumption_wh - forecast.production_wh) / 1000.0 / dt  # kW
+    bat = _Battery.of(home.batteries)
+    ev_level = [ev.level_wh / 1000.0 for ev in home.evs]
+    out_bat = np.zeros(t_n)
+    out_ev = np.zeros(t_n)
+    out_grid = np.zeros(t_n)
+    bat_levels = np.full(t_n, np.nan)
+    ev_levels = np.full(t_n, np.nan)
+    level = bat.level if bat is not None else 0.0
+    for t in range(t_n):
+        ev_load = 0.0
+        for i, ev in enumerate(home.evs):
+            if evs[i].away[t]:
+                ev_level[i] = max(ev_level[i] - ev.driving_w / 1000.0 * dt, 0.0)
+                continue
+            if not ev.chargeable:
+                continue
+            room = max(ev.limit_wh / 1000.0 - ev_level[i], 0.0)
+            power = min(ev.rate_w / 1000.0, room / dt)
+            ev_level[i] += power * dt
+            ev_load += power
+        balance = net[t] + ev_load
+        flow = 0.0
+        if bat is not None:
+            if balance < 0.0:
+                flow = min(-balance, bat.power, (bat.capacity - level) / (bat.eta * dt))
+                level += flow * bat.eta * dt
+            elif balance > 0.0:
+                flow = -min(balance, bat.power, max(level - bat.reserve, 0.0) * bat.eta / dt)
+                level += flow / bat.eta * dt
+            flow = max(flow, -bat.power) if flow < 0 else flow
+            bat_levels[t] = level * 1000.0
+        out_bat[t] = flow * 1000.0
+        out_ev[t] = ev_load * 1000.0
+        out_grid[t] = (balance + flow) * 1000.0
+        if home.evs:
+            ev_levels[t] = sum(ev_level) * 1000.0
+    return Flows(out_bat, out_ev, out_grid, bat_levels, ev_levels)
+
+
+def _final_ev_levels(home: PlanHome, forecast: Forecast, evs: list[EVSlots]) -> list[float]:
+    """Each EV's level (kWh) at the end of the baseline horizon."""
+    out: list[float] = []
+    for i, ev in enumerate(home.evs):
+        level = ev.level_wh / 1000.0
+        for t in range(forecast.horizon.slots):
+            if evs[i].away[t]:
+                level = max(level - ev.driving_w / 1000.0 * SLOT_H, 0.0)
+            elif ev.chargeable:
+                level += min(ev.rate_w / 1000.0 * SLOT_H, max(ev.limit_wh / 1000.0 - level, 0.0))
+        out.append(level)
+    return out
+
+
+class _Program:
+    """Columns and rows of the LP, added block by block."""
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.cost: list[FloatArray] = []
+        self.lower: list[FloatArray] = []
+        self.upper: list[FloatArray] = []
+        self.eq: tuple[list[int], list[int], list[float]] = ([], [], [])
+        self.eq_rhs: list[float] = []
+        self.ub: tuple[list[int], list[int], list[float]] = ([], [], [])
+        self.ub_rhs: list[float] = []
+
+    def block(
+        self, size: int, cost: FloatArray | float, lo: FloatArray | float, hi: FloatArray | float
+    ) -> int:
+        start = self.n
+        self.n += size
+        self.cost.append(np.broadcast_to(np.asarray(cost, dtype=np.float64), (size,)))
+        self.lower.append(np.broadcast_to(np.asarray(lo, dtype=np.float64), (size,)))
+        self.upper.append(np.broadcast_to(np.asarray(hi, dtype=np.float64), (size,)))
+        return start
+
+    def row(self, which: str, cols: list[int], vals: list[float], rhs: float) -> None:
+        rows, c, v = self.eq if which == "eq" else self.ub
+        rhs_list = self.eq_rhs if which == "eq" else self.ub_rhs
+        r = len(rhs_list)
+        rows.extend([r] * len(cols))
+        c.extend(cols)
+        v.extend(vals)
+        rhs_list.append(rhs)
+
+    def matrix(self, which: str) -> Any:
+        from scipy import sparse
+
+        rows, c, v = self.eq if which == "eq" else self.ub
+        count = len(self.eq_rhs if which == "eq" else self.ub_rhs)
+        if not count:
+            return None
+        return sparse.csr_matrix((v, (rows, c)), shape=(count, self.n))
+
+
+def optimize(
+    home: PlanHome,
+    forecast: Forecast,
+    import_price: FloatArray,
+    export_price: FloatArray,
+) -> PlanResult:
+    """The minimum-cost plan of `home` over the forecast's horizon at the slot prices."""
+    t_n = forecast.horizon.slots
+    dt = SLOT_H
+    evs = [ev_slots(ev, home.timezone, forecast.horizon) for ev in home.evs]
+    base = baseline_flows(home, forecast, evs)
+    base_cost = grid_cost(base.grid_w, import_price, export_price)
+    bat = _Battery.of(home.batteries)
+    if bat is None and not any(ev.chargeable for ev in home.evs):
+        return PlanResult(base, base, base_cost, base_cost, False, True)
+
+    net = (forecast.consumption_wh - forecast.production_wh) / 1000.0 / dt
+    pi = np.asarray(import_price, dtype=np.float64)
+    pe = np.minimum(np.asarray(export_price, dtype=np.float64), pi)
+    big = 1000.0 * (float(np.max(np.abs(pi), initial=0.0)) + 1.0)
+    lp = _Program()
+    # The import gi = g + ge is substituted out: g (the net grid flow) is a sum of flows,
+    # priced at pi, and ge >= max(0, -g) earns pe' instead of pi, at a cost of (pi - pe') >= 0.
+    ge = lp.block(t_n, dt * (pi - pe), 0.0, np.inf)
+    balance: list[tuple[list[int], list[float]]] = [([ge + t], [-1.0]) for t in range(t_n)]
+    bc = bd = sb = -1
+    if bat is not None:
+        reserve = min(bat.reserve, bat.level)
+        bc = lp.block(t_n, dt * (pi + EPS_CYCLING), 0.0, bat.power)
+        bd = lp.block(t_n, dt * (EPS_CYCLING - pi), 0.0, bat.power)
+        sb = lp.block(t_n, 0.0, reserve, bat.capacity)
+        for t in range(t_n):
+            balance[t][0].extend([bc + t, bd + t])
+            balance[t][1].extend([-1.0, 1.0])
+            cols = [sb + t, bc + t, bd + t]
+            vals = [1.0, -bat.eta * dt, dt / bat.eta]
+            rhs = bat.level if t == 0 else 0.0
+            if t > 0:
+                cols.append(sb + t - 1)
+                vals.append(-1.0)
+            lp.row("eq", cols, vals, rhs)
+        final = float(base.battery_level_wh[-1]) / 1000.0
+        lp.row("ub", [sb + t_n - 1], [-1.0], -min(final, bat.capacity))
+    ev_cols: list[tuple[int, int]] = []
+    shortfalls: list[int] = []
+    base_final = _final_ev_levels(home, forecast, evs)
+    for i, ev in enumerate(home.evs):
+        slots = evs[i]
+        home_now = ~slots.away
+        rate = ev.rate_w / 1000.0 if ev.chargeable else 0.0
+        limit = max(ev.limit_wh, ev.level_wh) / 1000.0
+        drive = np.where(slots.away, ev.driving_w / 1000.0 * dt, 0.0)
+        ec = lp.block(t_n, dt * pi, 0.0, np.where(home_now, rate, 0.0))
+        se = lp.block(t_n, 0.0, 0.0, limit)
+        dz = lp.block(t_n, 2.0 * big, 0.0, drive)
+        ev_cols.append((ec, se))
+        for t in range(t_n):
+            balance[t][0].append(ec + t)
+            balance[t][1].append(-1.0)
+            cols = [se + t, ec + t, dz + t]
+            vals = [1.0, -dt, -1.0]
+            rhs = -float(drive[t]) + (ev.level_wh / 1000.0 if t == 0 else 0.0)
+            if t > 0:
+                cols.append(se + t - 1)
+                vals.append(-1.0)
+            lp.row("eq", cols, vals, rhs)
+        wants = [(t, min(target / 1000.0, limit)) for t, target in slots.departures]
+        wants.append((t_n, min(base_final[i], limit)))
+        for t, target in wants:
+            u = lp.block(1, big, 0.0, np.inf)
+            shortfalls.append(u)
+            lp.row("ub", [se + t - 1, u], [-1.0, -1.0], -target)
+    for t in range(t_n):
+        lp.row("ub", balance[t][0], balance[t][1], float(net[t]))
+
+    # Imported on first use: a worker that only simulates never loads scipy (see
+    # tests/workers/test_footprint.py).
+    from scipy.optimize import linprog
+
+    result = linprog(
+        np.concatenate(lp.cost),
+        A_ub=lp.matrix("ub"),
+        b_ub=np.asarray(lp.ub_rhs) if lp.ub_rhs else None,
+        A_eq=lp.matrix("eq"),
+        b_eq=np.asarray(lp.eq_rhs),
+        bounds=np.column_stack([np.concatenate(lp.lower), np.concatenate(lp.upper)]),
+        method="highs",
+    )
+    if result.status != 0 or result.x is None:
+        return PlanResult(base, base, base_cost, base_cost, False, False)
+    x = result.x
+    bat_w = np.zeros(t_n)
+    bat_level = np.full(t_n, np.nan)
+    if bat is not None:
+        bat_w = (x[bc : bc + t_n] - x[bd : bd + t_n]) * 1000.0
+        bat_level = x[sb : sb + t_n] * 1000.0
+    ev_w = np.zeros(t_n)
+    ev_level = np.full(t_n, np.nan)
+    if home.evs:
+        ev_level = np.zeros(t_n)
+        for ec, se in ev_cols:
+            ev_w += x[ec : ec + t_n] * 1000.0
+            ev_level += x[se : se + t_n] * 1000.0
+    grid_w = (net * 1000.0) + bat_w + ev_w
+    flows = Flows(bat_w, ev_w, grid_w, bat_level, ev_level)
+    missed = any(x[u] > TARGET_TOLERANCE_KWH for u in shortfalls)
+    cost = grid_cost(grid_w, import_price, export_price)
+    return PlanResult(flows, base, cost, base_cost, missed, True)

@@ -1,0 +1,121 @@
+"""The forecast: slot grid, DST, and agreement with the engine it is drawn from."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+
+from app.planning.forecast import SLOT_S, Horizon, forecast_home
+from app.planning.schedule import ev_slots
+from app.simulation.calendar import zone
+from app.simulation.devices import (
+    BatteryArrays,
+    EVArrays,
+    GeneratorArrays,
+    LoadArrays,
+    SolarArrays,
+    UserArrays,
+)
+from app.simulation.fleet import FleetInput, simulate_fleet
+from tests.planning.builders import reference_home
+
+
+class TestHorizon:
+    @pytest.mark.parametrize("hours", [1, 24, 48])
+    def test_four_slots_an_hour_from_the_current_quarter(self, hours):
+        now = datetime(2026, 3, 8, 9, 7, 31, tzinfo=UTC)
+        h = Horizon.at(now, hours)
+        assert h.slots == 4 * hours
+        assert h.instant(0) == datetime(2026, 3, 8, 9, 0, tzinfo=UTC)
+        assert np.all(np.diff(h.starts_s) == SLOT_S)
+
+    def test_shapes_and_signs(self):
+        f = forecast_home(reference_home(), Horizon.at(datetime(2026, 6, 1, tzinfo=UTC), 48))
+        assert f.production_wh.shape == f.consumption_wh.shape == (192,)
+        assert np.all(f.production_wh >= 0)
+        assert np.all(f.consumption_wh >= 0)
+        assert f.production_wh.max() > 0  # the sun rises within two days
+        assert np.all(f.production_wh <= 6000.0 * 0.25 + 1e-9)  # never above max output
+
+
+class TestDaylightSaving:
+    @pytest.mark.parametrize(
+        ("day", "local_slots"),
+        [("2026-03-08", 92), ("2026-11-01", 100), ("2026-06-01", 96)],
+    )
+    def test_local_day_has_92_96_or_100_slots_and_the_commute_keeps_local_time(
+        self, day, local_slots
+    ):
+        tz = zone("America/Los_Angeles")
+        start = datetime.fromisoformat(day).replace(tzinfo=tz).astimezone(UTC)
+        end = (datetime.fromisoformat(day) + timedelta(days=1)).replace(tzinfo=tz)
+        hours = (end.astimezone(UTC) - start).total_seconds() / 3600
+        # Sunday: a weekday commute starts the next day; look 48 h ahead from local midnight.
+        horizon = Horizon.at(start, 48)
+        local = [horizon.instant(t).astimezone(tz).date().isoformat() for t in range(horizon.slots)]
+        assert local.count(day) == local_slots == hours * 4
+        home = reference_home()
+        away = ev_slots(home.evs[0], home.timezone, horizon).away
+        leave = [
+            horizon.instant(t).astimezone(tz)
+            for t in range(1, horizon.slots)
+            if away[t] and not away[t - 1]
+        ]
+        assert leave
+        assert all((d.hour, d.minute) == (7, 0) for d in leave)
+        assert all(d.weekday() < 5 for d in leave)
+
+
+def _engine_day(home, start: datetime, slots: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per-slot production and consumption (Wh) from the engine's per-minute cycles."""
+    fi_solar = SolarArrays(
+        key=home.panel_key,
+        user=np.zeros(home.panel_key.size),
+        panel_area_m2=home.panel_area_m2,
+        efficiency=home.panel_efficiency,
+        max_capacity_w=home.panel_max_w,
+        latitude=home.panel_latitude,
+        longitude=home.panel_longitude,
+    )
+    loads = LoadArrays(
+        key=np.array([7]), user=np.array([0]), rated_power_w=np.array([home.heater_w])
+    )
+    acs = LoadArrays(
+        key=np.array([8]), user=np.array([0]), rated_power_w=np.array([home.air_conditioner_w])
+    )
+    prod = np.zeros(slots)
+    cons = np.zeros(slots)
+    for minute in range(slots * 15):
+        at = start + timedelta(minutes=minute + 1)
+        r = simulate_fleet(
+            FleetInput(
+                cycle_at=at,
+                users=UserArrays(
+                    [home.timezone], np.array([home.latitude]), np.array([home.longitude])
+                ),
+                solar=fi_solar,
+                generators=GeneratorArrays.empty(),
+                batteries=BatteryArrays.empty(),
+                evs=EVArrays.empty(),
+                air_conditioners=acs,
+                heaters=loads,
+            )
+        )
+        prod[minute // 15] += r.users.production_w[0] / 60.0
+        cons[minute // 15] += r.users.consumption_w[0] / 60.0
+    return prod, cons
+
+
+def test_forecast_tracks_the_engine_within_its_cloud_spread():
+    """Each slot within the cloud factor's +/-8 % of the engine's day (the documented error)."""
+    home = reference_home()
+    start = datetime(2026, 6, 1, 7, 0, tzinfo=UTC)
+    horizon = Horizon.at(start, 24)
+    f = forecast_home(home, horizon)
+    prod, cons = _engine_day(home, start, horizon.slots)
+    assert np.allclose(f.consumption_wh, cons, rtol=0.02, atol=1.0)
+    assert np.all(np.abs(f.production_wh - prod) <= 0.09 * prod + 5.0)
+    mae = float(np.mean(np.abs(f.production_wh - prod)))
+    assert mae < 0.05 * float(np.mean(prod))
