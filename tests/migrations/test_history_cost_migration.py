@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 import pytest
-from alembic import command
 from sqlalchemy import ColumnClause, Float, Table, Uuid, column, inspect, select, table
 
 from app import models
 from app.db import create_engine
-from app.migrate import alembic_config, upgrade_head
+from app.migrate import upgrade_head
 from app.models.base import UTCDateTime
+from tests.migrations.helpers import migrate
 
 BEFORE = "d4b8f1a2c6e0"  # tariffs
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
@@ -37,12 +37,6 @@ def _old(name: str) -> Any:
     if key == "subject_id":
         cols.append(column("user_id", Uuid()))
     return table(name, *cols, *(column(c, Float()) for c in ENERGY))
-
-
-def _migrate(url: str, target: str, *, down: bool = False) -> None:
-    config = alembic_config(url)
-    config.attributes["url"] = url
-    (command.downgrade if down else command.upgrade)(config, target)
 
 
 async def _columns(url: str, name: str) -> set[str]:
@@ -122,7 +116,7 @@ async def before(request: Any, tmp_path: Any, scratch_postgres_url: str) -> str:
         else scratch_postgres_url
     )
     await asyncio.to_thread(upgrade_head, url)
-    await asyncio.to_thread(_migrate, url, BEFORE, down=True)
+    await asyncio.to_thread(migrate, url, BEFORE, down=True)
     return url
 
 
@@ -143,7 +137,7 @@ class TestHistoryCostMigration:
     async def test_downgrade_drops_the_money_and_keeps_the_energy(self, before):
         await _insert(before)
         await asyncio.to_thread(upgrade_head, before)
-        await asyncio.to_thread(_migrate, before, BEFORE, down=True)
+        await asyncio.to_thread(migrate, before, BEFORE, down=True)
         for name in USER_TABLES + HOME_TABLES:
             cols = await _columns(before, name)
             assert not cols & {"import_cost", "export_revenue", "fixed_charge"}, name

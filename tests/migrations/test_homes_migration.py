@@ -7,12 +7,11 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from alembic import command
 from sqlalchemy import Boolean, Float, String, Uuid, column, select, table, text
 
 from app.db import create_engine
-from app.migrate import alembic_config
 from app.models.base import UTCDateTime
+from tests.migrations.helpers import migrate
 
 BEFORE = "b5f0c2a7d9e1"
 HOMES = "c7a1e4d2f903"
@@ -75,12 +74,6 @@ def _energy(name: str) -> Any:
         column("imported_wh", Float()),
         column("exported_wh", Float()),
     )
-
-
-def _migrate(url: str, target: str, *, down: bool = False) -> None:
-    config = alembic_config(url)
-    config.attributes["url"] = url
-    (command.downgrade if down else command.upgrade)(config, target)
 
 
 class Data:
@@ -211,15 +204,15 @@ async def _check_migrated(url: str, data: Data) -> None:
 
 
 async def _run(url: str) -> None:
-    await asyncio.to_thread(_migrate, url, BEFORE)
+    await asyncio.to_thread(migrate, url, BEFORE)
     data = Data()
     await data.insert(url)
-    await asyncio.to_thread(_migrate, url, HOMES)
+    await asyncio.to_thread(migrate, url, HOMES)
     await _check_migrated(url, data)
     # Down and up again: the devices stay, the homes come back the same way.
-    await asyncio.to_thread(_migrate, url, BEFORE, down=True)
+    await asyncio.to_thread(migrate, url, BEFORE, down=True)
     assert len(await _scalars(url, text("SELECT id FROM device"))) == 3
-    await asyncio.to_thread(_migrate, url, "head")
+    await asyncio.to_thread(migrate, url, "head")
     await _check_migrated(url, data)
 
 

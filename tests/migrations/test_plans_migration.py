@@ -8,12 +8,11 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from alembic import command
 from sqlalchemy import JSON, Boolean, Float, String, Uuid, column, inspect, select, table
 
 from app.db import create_engine
-from app.migrate import alembic_config
 from app.models.base import UTCDateTime
+from tests.migrations.helpers import migrate
 
 BEFORE = "e6c2a9d4b1f7"  # history cost
 PLANS = "e6a9c3d5b7f1"
@@ -69,12 +68,6 @@ PLAN = table(
 )
 
 
-def _migrate(url: str, target: str, *, down: bool = False) -> None:
-    config = alembic_config(url)
-    config.attributes["url"] = url
-    (command.downgrade if down else command.upgrade)(config, target)
-
-
 async def _run(url: str, fn: Any) -> Any:
     engine = create_engine(url)
     try:
@@ -89,7 +82,7 @@ async def _tables(url: str) -> set[str]:
 
 
 async def _roundtrip(url: str) -> None:
-    await asyncio.to_thread(_migrate, url, BEFORE)
+    await asyncio.to_thread(migrate, url, BEFORE)
     user, home = uuid.uuid4(), uuid.uuid4()
 
     async def insert(conn: Any) -> None:
@@ -133,7 +126,7 @@ async def _roundtrip(url: str) -> None:
         )
 
     await _run(url, insert)
-    await asyncio.to_thread(_migrate, url, PLANS)
+    await asyncio.to_thread(migrate, url, PLANS)
     assert "plan" in await _tables(url)
 
     async def after(conn: Any) -> tuple[list[Any], list[Any]]:
@@ -160,7 +153,7 @@ async def _roundtrip(url: str) -> None:
     assert [tuple(r) for r in tariffs_] == [(home, "FIXED")]
     plans = await _run(url, lambda c: c.execute(select(PLAN.c.slots)))
     assert [r.slots for r in plans.all()] == [[[0.0, 0.0, 100.0, None, None]]]
-    await asyncio.to_thread(_migrate, url, BEFORE, down=True)
+    await asyncio.to_thread(migrate, url, BEFORE, down=True)
     assert "plan" not in await _tables(url)
     tariffs_left = await _run(url, lambda c: c.execute(select(TARIFF.c.home_id)))
     assert [r.home_id for r in tariffs_left.all()] == [home]
