@@ -281,18 +281,21 @@ def optimize(
     # tests/workers/test_footprint.py).
     from scipy.optimize import linprog
 
+    lower, upper = np.concatenate(lp.lower), np.concatenate(lp.upper)
     result = linprog(
         np.concatenate(lp.cost),
         A_ub=lp.matrix("ub"),
         b_ub=np.asarray(lp.ub_rhs) if lp.ub_rhs else None,
         A_eq=lp.matrix("eq"),
         b_eq=np.asarray(lp.eq_rhs),
-        bounds=np.column_stack([np.concatenate(lp.lower), np.concatenate(lp.upper)]),
+        bounds=np.column_stack([lower, upper]),
         method="highs",
     )
     if result.status != 0 or result.x is None:
         return PlanResult(base, base, base_cost, base_cost, False, False)
-    x = result.x
+    # HiGHS meets bounds within its feasibility tolerance (~1e-7 kWh), so a level can come back
+    # a hair below zero; a plan shown to users and followed by the cycle keeps every bound.
+    x = np.clip(result.x, lower, upper)
     bat_w = np.zeros(t_n)
     bat_level = np.full(t_n, np.nan)
     if bat is not None:
