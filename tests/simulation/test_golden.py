@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
+from app.simulation.control import (
+    BatteryControls,
+    EVControls,
+    GeneratorControls,
+    PriceHorizon,
+)
 from tests.simulation import golden
 
 
@@ -18,3 +26,20 @@ def test_two_days_reproduce_the_golden_readings_exactly() -> None:
     assert (expected["ev_mode"] == 2).any()
     assert (expected["ev_mode"] != 2).any()
     assert (expected["generator_power_w"] > 0.0).all()
+
+
+def test_explicit_default_controls_reproduce_the_golden_readings_exactly() -> None:
+    """The pipeline always passes controls: their defaults are the original engine too."""
+    expected = np.load(golden.PATH)
+    base = golden.fleet(golden.START)
+    got = golden.run(
+        replace(
+            base,
+            ev_controls=EVControls.defaults(len(base.evs)),
+            battery_controls=BatteryControls.defaults(len(base.batteries)),
+            generator_controls=GeneratorControls.defaults(len(base.generators)),
+            prices=PriceHorizon(golden.START.timestamp(), np.full((len(base.users), 4), np.nan)),
+        )
+    )
+    for name in expected.files:
+        np.testing.assert_array_equal(got[name], expected[name], err_msg=name)
