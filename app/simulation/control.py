@@ -249,20 +249,21 @@ def next_departure_s(schedule: Schedule, timezone: str, after_s: float) -> float
 # SMART charging -------------------------------------------------------------------------------
 
 
-def smart_wants_charge(
+def smart_room_wh(
     prices: FloatArray,
     start_s: float,
     decision_s: FloatArray,
     departure_s: FloatArray,
     needed_wh: FloatArray,
     rate_w: FloatArray,
-) -> BoolArray:
-    """Per EV (rows of `prices`, quarter prices from `start_s`): charge during the quarter holding
-    `decision_s`? True when the strictly cheaper quarters after it and before `departure_s` could
-    not deliver `needed_wh` at `rate_w` (unknown prices are never cheaper)."""
+) -> FloatArray:
+    """Per EV (rows of `prices`, quarter prices from `start_s`): the energy (Wh, >= 0) to charge
+    during the quarter holding `decision_s`: what is still `needed_wh` beyond what the strictly
+    cheaper quarters after it and before `departure_s` can deliver at `rate_w` (unknown prices are
+    never cheaper). Greedy by price, so the target is reached at the lowest cost."""
     n, horizon = prices.shape
     if n == 0:
-        return np.zeros(0, dtype=np.bool_)
+        return np.zeros(0, dtype=np.float64)
     j = np.arange(horizon, dtype=np.float64)
     slot_start = start_s + QUARTER_S * j  # (H,)
     current = np.clip(np.floor((decision_s - start_s) / QUARTER_S), 0, horizon - 1).astype(np.int64)
@@ -277,7 +278,7 @@ def smart_wants_charge(
     with np.errstate(invalid="ignore"):
         cheaper = later & (prices < now_price[:, None])
     capacity_wh = (usable_s * cheaper).sum(axis=1) * rate_w / 3600.0
-    return np.asarray(capacity_wh < needed_wh, dtype=np.bool_)
+    return np.asarray(np.maximum(needed_wh - capacity_wh, 0.0), dtype=np.float64)
 
 
 # Generators -----------------------------------------------------------------------------------

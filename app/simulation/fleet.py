@@ -58,7 +58,7 @@ from app.simulation.control import (
     PriceHorizon,
     efficiency_split,
     schedule_state,
-    smart_wants_charge,
+    smart_room_wh,
 )
 from app.simulation.control import auto_generator as _auto_generator
 from app.simulation.devices import (
@@ -546,9 +546,12 @@ def _ev_charge_modes(
         rows = np.flatnonzero(smart)
         goal_wh = np.minimum(ev.departure_target[rows] * capacity_wh[rows], limit_wh[rows])
         needed = np.maximum(goal_wh - charge_wh[rows], 0.0)
-        departure = np.where(np.isnan(ev.departure_s[rows]), np.inf, ev.departure_s[rows])
-        decision = cycle_s - np.where(ev.dt_s[rows] > 0.0, ev.dt_s[rows], 0.0)
-        wants = smart_wants_charge(
+        # A cycle's flow covers the interval ending at it; the interval ending at the departure
+        # is already away, so the last usable instant is one interval before it.
+        step = np.where(ev.dt_s[rows] > 0.0, ev.dt_s[rows], 0.0)
+        departure = np.where(np.isnan(ev.departure_s[rows]), np.inf, ev.departure_s[rows] - step)
+        decision = cycle_s - step
+        room = smart_room_wh(
             inp.prices.import_price[inp.evs.user[rows]],
             inp.prices.start_s,
             decision,
@@ -556,11 +559,7 @@ def _ev_charge_modes(
             needed,
             rate_w[rows],
         )
-        smart_flow = np.where(
-            wants,
-            np.minimum(rate_w[rows], energy_limited_power_w(needed, ev.connected_s[rows])),
-            0.0,
-        )
+        smart_flow = np.minimum(rate_w[rows], energy_limited_power_w(room, ev.connected_s[rows]))
         flow[rows] = smart_flow
     flow = np.where(below_min, np.maximum(flow, to_min), flow)
     solar_ev = charging & (mode == EV_SOLAR) & ~below_min
