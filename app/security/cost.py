@@ -60,7 +60,11 @@ FIELD_WEIGHTS: dict[tuple[str, str], int] = {
     ("Mutation", "registerUser"): 1_000,
 }
 #: Connections and their default page size (when `first` is absent).
-CONNECTION_PAGES: dict[str, int] = {"EnergyHistoryConnection": DEFAULT_PAGE_SIZE}
+CONNECTION_PAGES: dict[str, int] = {
+    "EnergyHistoryConnection": DEFAULT_PAGE_SIZE,
+    # `Device.events(first: Int = 20)`: a list of DeviceEvent counted at its `first`.
+    "DeviceEvent": 20,
+}
 
 MAX_DEPTH = 10
 MAX_ALIASES = 30

@@ -40,9 +40,11 @@ generators - what its self-consumption batteries can discharge), and once starte
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import Any
 
 import numpy as np
 
@@ -198,6 +200,29 @@ class PriceHorizon:
 
 
 # Schedules ------------------------------------------------------------------------------------
+
+WEEKDAY_NAMES = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
+
+
+def minutes(hhmm: str) -> int:
+    """Minute of the day of "HH:MM"."""
+    hours, mins = hhmm.split(":")
+    return int(hours) * 60 + int(mins)
+
+
+def parse_schedule(value: Any) -> Schedule:
+    """A schedule from its stored JSON: a list of rules `{"days": [weekday names], "departAt":
+    "HH:MM", "returnAt": "HH:MM", "targetSocPercent": float}` (or that list's text)."""
+    rules = json.loads(value) if isinstance(value, str | bytes) else value
+    return tuple(
+        ScheduleRule(
+            days=frozenset(WEEKDAY_NAMES.index(str(d)) for d in rule["days"]),
+            depart_min=minutes(str(rule["departAt"])),
+            return_min=minutes(str(rule["returnAt"])),
+            target=float(rule["targetSocPercent"]) / 100.0,
+        )
+        for rule in rules or ()
+    )
 
 
 def schedule_windows(schedule: Schedule, timezone: str, start_s: float, end_s: float) -> FloatArray:
