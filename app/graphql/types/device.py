@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from app.graphql.types.home import Home
 
 #: The most events one `Device.events` returns.
-MAX_EVENTS = 100
+MAX_EVENTS = 50
 
 
 @strawberry.interface(name="Device")
