@@ -31,6 +31,12 @@ flow_w * elapsed_s / 3600 Wh; for an EV the flow applies to the part of the inte
     charge_kwh = old_charge_kwh - driven_kwh + flow_w * connected_s / 3.6e6
 
 An EV's reported `mode` is OFFLINE while away, else the owner's `mode_setting` (replays included).
+
+Owner controls (`ev_controls`, `battery_controls`, `generator_controls`, `prices`; see
+`app/simulation/control.py` and docs/control.md) change stages 1-4: generators OFF/ON/AUTO, EV
+charge modes OFF/NOW/SOLAR/SMART with min/limit SoC and weekly schedules, battery modes with
+reserve and round-trip efficiency. Left out, or on their defaults, the dispatch above is
+reproduced exactly (tests/simulation/test_golden.py).
 """
 
 from __future__ import annotations
