@@ -6,6 +6,12 @@ a live pipeline would hold it (most devices simulated one cycle earlier, a few n
 replayed), then times `simulate_fleet` and prints the best of several runs as one JSON line last.
 
     uv run python -m bench.engine --devices 500000
+    uv run python -m bench.engine --controls mixed   # every device on a non-default control
+
+`--controls`: none (the engine's original path), default (the controls the pipeline passes,
+all on their defaults), mixed (EV modes OFF/NOW/SOLAR/SMART with 24 h of prices and a second
+schedule across midnight, battery HOLD/CHARGE/OPTIMIZED with reserve and losses, generators
+OFF/AUTO).
 """
 
 from __future__ import annotations
@@ -13,10 +19,27 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import numpy as np
 
+from app.simulation.control import (
+    BATTERY_CHARGE,
+    BATTERY_HOLD,
+    BATTERY_OPTIMIZED,
+    DEFAULT_SCHEDULE,
+    EV_OFF,
+    EV_SMART,
+    EV_SOLAR,
+    GENERATOR_AUTO,
+    GENERATOR_OFF,
+    BatteryControls,
+    EVControls,
+    GeneratorControls,
+    PriceHorizon,
+    ScheduleRule,
+)
 from app.simulation.fleet import (
     EV_CHARGING,
     EV_DISCHARGING,
@@ -143,6 +166,48 @@ def build_fleet(devices: int, seed: int = 7) -> FleetInput:
     )
 
 
+def with_controls(inp: FleetInput, controls: str, seed: int = 11) -> FleetInput:
+    """`inp` with control columns: none, all defaults, or every device on a non-default one."""
+    if controls == "none":
+        return inp
+    n_ev, n_bat, n_gen = len(inp.evs), len(inp.batteries), len(inp.generators)
+    if controls == "default":
+        return replace(
+            inp,
+            ev_controls=EVControls.defaults(n_ev),
+            battery_controls=BatteryControls.defaults(n_bat),
+            generator_controls=GeneratorControls.defaults(n_gen),
+        )
+    rng = np.random.default_rng(seed)
+    weekend_nights = (ScheduleRule(frozenset({4, 5}), 22 * 60, 6 * 60, 0.8),)
+    return replace(
+        inp,
+        ev_controls=EVControls(
+            charge_mode=rng.choice(np.array([EV_OFF, EV_SOLAR, EV_SMART], dtype=np.int8), n_ev),
+            min_soc=np.full(n_ev, 0.1),
+            limit_soc=np.full(n_ev, 0.85),
+            schedule_id=rng.integers(0, 2, n_ev),
+            schedules=(DEFAULT_SCHEDULE, weekend_nights),
+        ),
+        battery_controls=BatteryControls(
+            mode=rng.choice(
+                np.array([BATTERY_HOLD, BATTERY_CHARGE, BATTERY_OPTIMIZED], dtype=np.int8), n_bat
+            ),
+            reserve_soc=np.full(n_bat, 0.2),
+            efficiency=np.full(n_bat, 0.9),
+        ),
+        generator_controls=GeneratorControls(
+            mode=rng.choice(np.array([GENERATOR_OFF, GENERATOR_AUTO], dtype=np.int8), n_gen),
+            auto_start_import_w=np.full(n_gen, 500.0),
+            run_started_at_s=np.full(n_gen, np.nan),
+            simulated_at_s=np.full(n_gen, np.nan),
+        ),
+        prices=PriceHorizon(
+            CYCLE_AT.timestamp() - 900.0, rng.uniform(0.05, 0.5, (len(inp.users), 96))
+        ),
+    )
+
+
 def device_count(inp: FleetInput) -> int:
     """Total devices in a FleetInput."""
     kinds = (inp.solar, inp.generators, inp.batteries, inp.evs, inp.air_conditioners, inp.heaters)
@@ -153,8 +218,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--devices", type=int, default=500_000)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--controls", choices=("none", "default", "mixed"), default="none")
     args = parser.parse_args()
-    inp = build_fleet(args.devices)
+    inp = with_controls(build_fleet(args.devices), args.controls)
     devices = device_count(inp)
     simulate_fleet(inp)  # warm-up: imports, zoneinfo caches
     timings = []
@@ -167,6 +233,7 @@ def main() -> None:
         json.dumps(
             {
                 "bench": "engine",
+                "controls": args.controls,
                 "devices": devices,
                 "users": len(inp.users),
                 "engine_s": round(best, 4),

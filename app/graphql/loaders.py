@@ -14,6 +14,7 @@ from strawberry.dataloader import DataLoader
 from app import models, tariffs
 from app.errors import Unauthenticated
 from app.live.readings import DeviceReading, EnergyStats
+from app.repositories.events import DeviceEventRepository
 from app.repositories.home import HomeRepository
 from app.repositories.user import UserRepository
 from app.services import history
@@ -32,6 +33,8 @@ class Loaders:
     history_page: DataLoader[history.PageRequest, history.Page]
     #: Tariffs by home id, for `Home.tariff` (the homes were resolved through their owner).
     tariff: DataLoader[uuid.UUID, tariffs.Tariff | None]
+    #: The newest events of devices, by (device id, first): one statement per distinct `first`.
+    device_events: DataLoader[tuple[uuid.UUID, int], list[models.DeviceEvent]]
 
 
 def build_loaders(context: Context) -> Loaders:
@@ -60,10 +63,27 @@ def build_loaders(context: Context) -> Loaders:
         found = await context.db.run(lambda s: tariff_service.get_tariffs(s, ids))
         return [found.get(i) for i in ids]
 
+    async def load_events(
+        keys: Sequence[tuple[uuid.UUID, int]],
+    ) -> list[list[models.DeviceEvent]]:
+        by_first: dict[int, list[uuid.UUID]] = {}
+        for device_id, first in keys:
+            by_first.setdefault(first, []).append(device_id)
+
+        async def fetch(
+            session: AsyncSession,
+        ) -> dict[int, dict[uuid.UUID, list[models.DeviceEvent]]]:
+            repo = DeviceEventRepository(session)
+            return {first: await repo.latest(ids, first) for first, ids in by_first.items()}
+
+        found = await context.db.run(fetch)
+        return [found[first].get(device_id, []) for device_id, first in keys]
+
     return Loaders(
         live_reading=DataLoader(load_fn=load_readings),
         home=DataLoader(load_fn=load_homes),
         home_stats=DataLoader(load_fn=load_home_stats),
         history_page=DataLoader(load_fn=load_history),
         tariff=DataLoader(load_fn=load_tariffs),
+        device_events=DataLoader(load_fn=load_events),
     )

@@ -25,13 +25,19 @@ from app.graphql.inputs import (
 )
 from app.graphql.permissions import IsAuthenticated
 from app.graphql.types import device as types
+from app.graphql.types.control import (
+    BatteryMode,
+    DepartureRuleInput,
+    EVChargeMode,
+    GeneratorMode,
+)
 from app.graphql.types.enums import EVMode
 from app.graphql.types.home import Home
 from app.graphql.types.tariff import PriceSlotInput, Tariff, TariffInput
 from app.graphql.types.user import AuthPayload, User
 from app.live import keys
 from app.repositories.user import UserRepository
-from app.services import accounts
+from app.services import accounts, control
 from app.services import device as devices
 from app.services import home as homes
 from app.services import tariff as tariff_service
@@ -40,6 +46,14 @@ from app.services.accounts import AuthResult
 
 T = TypeVar("T")
 AUTH: list[type[BasePermission]] = [IsAuthenticated]
+
+
+async def _ev_mode_recorded(
+    s: AsyncSession, owner: uuid.UUID, device_id: str, mode: models.EVMode
+) -> models.ElectricVehicle:
+    ev = await devices.set_electric_vehicle_mode(s, owner, device_id, mode)
+    await control.record_ev_mode(s, owner, ev)
+    return ev
 
 
 async def unit_of_work(info: Info, fn: Callable[[AsyncSession], Awaitable[T]]) -> T:
@@ -265,9 +279,89 @@ class Mutation:
         owner = info.context.principal.user_id
         row = await unit_of_work(
             info,
-            lambda s: devices.set_electric_vehicle_mode(s, owner, str(id), models.EVMode(mode)),
+            lambda s: _ev_mode_recorded(s, owner, str(id), models.EVMode(mode)),
         )
         converted: types.ElectricVehicle = types.ElectricVehicle.from_model(row)
+        return converted
+
+    @strawberry.mutation(
+        permission_classes=AUTH,
+        description="Charge mode and SoC bounds; omitted or null arguments stay as they are.",
+    )
+    async def set_electric_vehicle_charging(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        charge_mode: EVChargeMode | None = strawberry.UNSET,
+        min_soc_percent: float | None = strawberry.UNSET,
+        limit_soc_percent: float | None = strawberry.UNSET,
+    ) -> types.ElectricVehicle:
+        owner = info.context.principal.user_id
+        mode = charge_mode if isinstance(charge_mode, models.EVChargeMode) else None
+        row = await unit_of_work(
+            info,
+            lambda s: control.set_ev_charging(
+                s, owner, str(id), mode, optional(min_soc_percent), optional(limit_soc_percent)
+            ),
+        )
+        converted: types.ElectricVehicle = types.ElectricVehicle.from_model(row)
+        return converted
+
+    @strawberry.mutation(
+        permission_classes=AUTH,
+        description="Replace the weekly departure rules (an empty list: the EV never leaves).",
+    )
+    async def set_electric_vehicle_schedule(
+        self, info: Info, id: strawberry.ID, rules: list[DepartureRuleInput]
+    ) -> types.ElectricVehicle:
+        owner = info.context.principal.user_id
+        given = [
+            control.RuleInput(
+                days=[d.name for d in r.days],
+                depart_at=r.depart_at,
+                return_at=r.return_at,
+                target_soc_percent=r.target_soc_percent,
+            )
+            for r in rules
+        ]
+        row = await unit_of_work(info, lambda s: control.set_ev_schedule(s, owner, str(id), given))
+        converted: types.ElectricVehicle = types.ElectricVehicle.from_model(row)
+        return converted
+
+    @strawberry.mutation(permission_classes=AUTH)
+    async def set_battery_mode(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        mode: BatteryMode,
+        reserve_soc_percent: float | None = strawberry.UNSET,
+    ) -> types.Battery:
+        owner = info.context.principal.user_id
+        row = await unit_of_work(
+            info,
+            lambda s: control.set_battery_mode(
+                s, owner, str(id), models.BatteryMode(mode), optional(reserve_soc_percent)
+            ),
+        )
+        converted: types.Battery = types.Battery.from_model(row)
+        return converted
+
+    @strawberry.mutation(permission_classes=AUTH)
+    async def set_generator_mode(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        mode: GeneratorMode,
+        auto_start_import_w: float | None = strawberry.UNSET,
+    ) -> types.Generator:
+        owner = info.context.principal.user_id
+        row = await unit_of_work(
+            info,
+            lambda s: control.set_generator_mode(
+                s, owner, str(id), models.GeneratorMode(mode), optional(auto_start_import_w)
+            ),
+        )
+        converted: types.Generator = types.Generator.from_model(row)
         return converted
 
     @strawberry.mutation(permission_classes=AUTH)

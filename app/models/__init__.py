@@ -1,6 +1,7 @@
 """Every model, imported here so mapper configuration and Alembic autogenerate see them all."""
 
 from app.models.base import Base, utcnow
+from app.models.control import BatteryMode, DeviceEvent, EVChargeMode, GeneratorMode
 from app.models.device import Device, DeviceKind, DeviceStatus
 from app.models.history import (
     EnergyDay,
@@ -23,15 +24,19 @@ __all__ = [
     "AirConditioner",
     "Base",
     "Battery",
+    "BatteryMode",
     "Device",
+    "DeviceEvent",
     "DeviceKind",
     "DeviceStatus",
+    "EVChargeMode",
     "EVMode",
     "ElectricVehicle",
     "EnergyDay",
     "EnergyHour",
     "EnergyMinute",
     "Generator",
+    "GeneratorMode",
     "Heater",
     "Home",
     "HomeEnergyDay",

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, false
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.models.base import UTCDateTime
+from app.models.control import GeneratorMode, control_enum
 from app.models.device import Device, DeviceKind, subclass_args
 
 
@@ -45,3 +48,17 @@ class Generator(Device):
         ForeignKey("device.id", ondelete="CASCADE"), primary_key=True
     )
     rated_power_w: Mapped[float] = mapped_column(Float, nullable=False)
+    # Controls (app/models/control.py): ON is the original always-running generator. An AUTO
+    # generator's run state is durable like a battery level: `run_started_at` is when its
+    # current run began (NULL: stopped) as of the cycle at `simulated_at`.
+    mode: Mapped[GeneratorMode] = mapped_column(
+        control_enum(GeneratorMode, "generator_mode"),
+        nullable=False,
+        default=GeneratorMode.ON,
+        server_default=GeneratorMode.ON.value,
+    )
+    auto_start_import_w: Mapped[float] = mapped_column(
+        Float, nullable=False, default=0.0, server_default="0"
+    )
+    run_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    simulated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -11,11 +11,19 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import CheckConstraint, Enum, Float, ForeignKey
+from sqlalchemy import JSON, CheckConstraint, Enum, Float, ForeignKey, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import UTCDateTime
+from app.models.control import (
+    DEFAULT_SCHEDULE_SQL,
+    BatteryMode,
+    EVChargeMode,
+    control_enum,
+    default_schedule,
+)
 from app.models.device import Device, DeviceKind, subclass_args
 
 
@@ -44,6 +52,19 @@ class Battery(Device):
     current_level_wh: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
     flow_w: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
     simulated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Controls (app/models/control.py): the defaults are the original self-consumption battery.
+    mode: Mapped[BatteryMode] = mapped_column(
+        control_enum(BatteryMode, "battery_mode"),
+        nullable=False,
+        default=BatteryMode.SELF_CONSUMPTION,
+        server_default=BatteryMode.SELF_CONSUMPTION.value,
+    )
+    reserve_soc_percent: Mapped[float] = mapped_column(
+        Float, nullable=False, default=0.0, server_default="0"
+    )
+    round_trip_efficiency: Mapped[float] = mapped_column(
+        Float, nullable=False, default=1.0, server_default="1"
+    )
 
 
 def _ev_mode(name: str) -> Enum:
@@ -77,3 +98,22 @@ class ElectricVehicle(Device):
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     flow_w: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
     simulated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Controls (app/models/control.py): the defaults are the original charge-now commuter.
+    charge_mode: Mapped[EVChargeMode] = mapped_column(
+        control_enum(EVChargeMode, "ev_charge_mode"),
+        nullable=False,
+        default=EVChargeMode.NOW,
+        server_default=EVChargeMode.NOW.value,
+    )
+    min_soc_percent: Mapped[float] = mapped_column(
+        Float, nullable=False, default=0.0, server_default="0"
+    )
+    limit_soc_percent: Mapped[float] = mapped_column(
+        Float, nullable=False, default=90.0, server_default="90"
+    )
+    schedule: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSON,
+        nullable=False,
+        default=default_schedule,
+        server_default=text(f"'{DEFAULT_SCHEDULE_SQL}'"),
+    )

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from app.pipeline.controls import battery_controls, ev_controls, generator_controls
 from app.repositories.fleet import FleetRows
 from app.simulation.arrays import FloatArray
 from app.simulation.devices import (
@@ -146,5 +147,9 @@ def build_input(rows: FleetRows, cycle_at: datetime) -> tuple[FleetInput, BatchH
         ),
         air_conditioners=loads(rows.air_conditioners),
         heaters=loads(rows.heaters),
+        # Owner controls (app/pipeline/controls.py); SMART prices are added by the caller.
+        ev_controls=ev_controls(e),
+        battery_controls=battery_controls(b),
+        generator_controls=generator_controls(rows.generators),
     )
     return fleet, homes

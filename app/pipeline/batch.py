@@ -22,7 +22,7 @@ from app.live.pubsub import publish_batch
 from app.live.store import DeletionGuard, LiveStore
 from app.pipeline.arrays import build_input
 from app.pipeline.history import default_interval_s, write_history
-from app.pipeline.prices import load_prices
+from app.pipeline.prices import load_prices, with_smart_prices
 from app.pipeline.readings import encode_batch
 from app.repositories.fleet import FleetRepository, FleetRows
 from app.simulation.fleet import EV_MODE_NAMES, FleetResult, simulate_fleet
@@ -76,6 +76,14 @@ async def _persist(repo: FleetRepository, rows: FleetRows, result: FleetResult) 
         e.last_seen_at_s.tolist(),
         e.simulated_at_s.tolist(),
     )
+    g = result.generator_state
+    auto = [i for i, r in enumerate(rows.generators) if len(r) > 3 and str(r[3]) == "AUTO"]
+    if g is not None and auto:
+        await repo.save_generators(
+            [rows.generators[i][0] for i in auto],
+            g.run_started_at_s[auto].tolist(),
+            g.simulated_at_s[auto].tolist(),
+        )
 
 
 def _owners(rows: FleetRows) -> dict[uuid.UUID, tuple[uuid.UUID, uuid.UUID]]:
@@ -110,6 +118,7 @@ async def _run(
         fleet, homes = build_input(rows, cycle_at)
         interval_s = default_interval_s()
         prices = await load_prices(session, rows.homes, cycle_at, interval_s)
+        fleet = await with_smart_prices(session, fleet, rows.homes, cycle_at, interval_s)
         result = simulate_fleet(fleet)
         t2 = time.perf_counter()
         await _persist(repo, rows, result)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,6 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app import tariffs
 from app.repositories.tariff import TariffRepository, slot_to_domain, to_domain
 from app.simulation.calendar import zone
+from app.simulation.control import EV_SMART, PriceHorizon
+from app.simulation.fleet import FleetInput
 from app.tariffs.clock import quarter_index, quarter_start
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
@@ -90,3 +92,51 @@ async def load_prices(
         interval.export_price_per_kwh,
         fixed,
     )
+
+
+SMART_HORIZON_QUARTERS = 96
+"""SMART charging looks this many quarter hours (24 h) ahead for cheaper slots."""
+
+
+async def load_price_horizon(
+    session: AsyncSession, homes: Sequence[Any], start_quarter: int, quarters: int
+) -> PriceHorizon:
+    """Import prices per home (engine row order) for `quarters` UTC quarter hours from
+    `start_quarter`, from the PriceBook; NaN rows for homes without a tariff."""
+    ids: list[uuid.UUID] = [r[0] for r in homes]
+    repo = TariffRepository(session)
+    rows = await repo.get_many(ids)
+    table = np.full((len(ids), quarters), np.nan)
+    start_s = quarter_start(start_quarter).timestamp()
+    if not rows:
+        return PriceHorizon(start_s, table)
+    found = {home_id: to_domain(row) for home_id, row in rows.items()}
+    dynamic = [h for h, t in found.items() if t.kind is tariffs.TariffKind.DYNAMIC]
+    slots: dict[uuid.UUID, list[tariffs.PriceSlot]] = {}
+    last = quarter_start(start_quarter + quarters - 1)
+    for slot in await repo.slots_at(dynamic, quarter_start(start_quarter), last):
+        slots.setdefault(slot.home_id, []).append(slot_to_domain(slot))
+    book = tariffs.PriceBook.build(
+        [tariffs.HomeTariff(found.get(r[0]), zone(r[2]), slots.get(r[0], ())) for r in homes]
+    )
+    for j in range(quarters):
+        table[:, j] = book.quarter_prices(start_quarter + j)[0]
+    table[~book.priced] = np.nan
+    return PriceHorizon(start_s, table)
+
+
+async def with_smart_prices(
+    session: AsyncSession,
+    fleet: FleetInput,
+    homes: Sequence[Any],
+    cycle_at: datetime,
+    interval_s: int,
+) -> FleetInput:
+    """`fleet` with the price horizon its SMART EVs need (unchanged when it has none): the
+    quarters from the one holding the cycle's interval start."""
+    controls = fleet.ev_controls
+    if controls is None or not (controls.charge_mode == EV_SMART).any():
+        return fleet
+    first = quarter_index(cycle_at - timedelta(seconds=interval_s))
+    horizon = await load_price_horizon(session, homes, first, SMART_HORIZON_QUARTERS)
+    return replace(fleet, prices=horizon)

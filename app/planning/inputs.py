@@ -1,23 +1,27 @@
 """Device rows -> `PlanHome`: the one place that reads the devices the planner plans for.
 
-Today's devices carry no control fields, so the planner uses today's behaviour as its defaults:
-a battery has no reserve and a round-trip efficiency of 1.0; an EV charges up to
-`CHARGE_TARGET` (90 %) of its capacity, may go down to empty, and follows the weekday commute of
-`app.simulation.electric_vehicle` (away 07:00-18:00 Monday-Friday), wanting 90 % at departure.
-When the devices gain those controls, `_battery` and `_ev` read them here and nothing else moves.
+The planner reads each device's controls (app/pipeline/controls.py reads the same columns for
+the engine): a battery's reserve and round-trip efficiency; an EV's minimum and limit SoC and its
+weekly departure rules (each wanting its target at departure). Rows without control columns
+(scenario additions) get the defaults, today's behaviour: no reserve, efficiency 1.0, limit
+`CHARGE_TARGET` (90 %), minimum 0, and the weekday commute (away 07:00-18:00 Monday-Friday).
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import time
 from typing import Any
 
 import numpy as np
 
 from app.pipeline.arrays import device_key
+from app.pipeline.controls import battery_controls, ev_controls
 from app.planning.model import DepartureRule, PlanBattery, PlanEV, PlanHome
 from app.repositories.fleet import FleetRows
+from app.simulation.control import DEFAULT_SCHEDULE as ENGINE_DEFAULT_SCHEDULE
+from app.simulation.control import EV_OFF, Schedule
 from app.simulation.electric_vehicle import AWAY_FROM, AWAY_UNTIL, AWAY_WEEKDAYS, CHARGE_TARGET
 
 #: The commute every EV follows today, as a departure rule.
@@ -27,29 +31,47 @@ DEFAULT_SCHEDULE = (
 
 
 def _battery(row: Sequence[Any]) -> PlanBattery:
-    """(id, home_id, capacity_wh, c_rate, current_level_wh, simulated_at, flow_w)."""
+    """(id, home_id, capacity_wh, c_rate, current_level_wh, simulated_at, flow_w, mode,
+    reserve_soc_percent, round_trip_efficiency)."""
     capacity = float(row[2])
+    controls = battery_controls([row])
     return PlanBattery(
         capacity_wh=capacity,
         power_w=capacity * float(row[3]),
         level_wh=min(max(float(row[4]), 0.0), capacity),
-        reserve_wh=0.0,
-        round_trip_efficiency=1.0,
+        reserve_wh=float(controls.reserve_soc[0]) * capacity,
+        round_trip_efficiency=float(controls.efficiency[0]),
+    )
+
+
+def _rules(schedule: Schedule) -> tuple[DepartureRule, ...]:
+    return tuple(
+        DepartureRule(
+            frozenset(rule.days),
+            time(rule.depart_min // 60, rule.depart_min % 60),
+            time(rule.return_min // 60, rule.return_min % 60),
+            target=rule.target,
+        )
+        for rule in schedule
     )
 
 
 def _ev(row: Sequence[Any]) -> PlanEV:
-    """(id, home_id, capacity_kwh, charge_kwh, rate_kw, driving_kwh_per_h, mode_setting, ...)."""
+    """(id, home_id, capacity_kwh, charge_kwh, rate_kw, driving_kwh_per_h, mode_setting, ...,
+    charge_mode, min_soc_percent, limit_soc_percent, schedule)."""
     capacity = float(row[2]) * 1000.0
+    controls = ev_controls([row])
+    schedule = controls.schedules[int(controls.schedule_id[0])]
+    limit = float(controls.limit_soc[0])
     return PlanEV(
         capacity_wh=capacity,
         level_wh=min(max(float(row[3]) * 1000.0, 0.0), capacity),
         rate_w=float(row[4]) * 1000.0,
         driving_w=float(row[5]) * 1000.0,
-        min_wh=0.0,
-        limit_wh=CHARGE_TARGET * capacity,
-        schedule=DEFAULT_SCHEDULE,
-        chargeable=str(row[6]) != "OFFLINE",
+        min_wh=min(float(controls.min_soc[0]), limit) * capacity,
+        limit_wh=CHARGE_TARGET * capacity if limit == CHARGE_TARGET else limit * capacity,
+        schedule=DEFAULT_SCHEDULE if schedule == ENGINE_DEFAULT_SCHEDULE else _rules(schedule),
+        chargeable=str(row[6]) != "OFFLINE" and int(controls.charge_mode[0]) != EV_OFF,
     )
 
 

@@ -84,8 +84,11 @@ def replay(
     hours = interval_s / 3600.0
     bats, evs = fleet.batteries, fleet.evs
     prices: dict[int, tuple[FloatArray, FloatArray]] = {}
+    gens = fleet.generator_controls
     for at in instants:
-        result = simulate_fleet(replace(fleet, cycle_at=at, batteries=bats, evs=evs))
+        result = simulate_fleet(
+            replace(fleet, cycle_at=at, batteries=bats, evs=evs, generator_controls=gens)
+        )
         b, e = result.batteries, result.evs
         produced = _sum(fleet.solar.user, result.solar.power_w, n) + _sum(
             fleet.generators.user, result.generators.power_w, n
@@ -110,6 +113,12 @@ def replay(
         at_home = np.where(e.mode != 2, e.charge_kwh * 1000.0, 0.0)
         storage += (_sum(bats.user, b.level_wh, n) + _sum(evs.user, at_home, n)) * hours
         bats = replace(bats, level_wh=b.level_wh, simulated_at_s=b.simulated_at_s, flow_w=b.flow_w)
+        state = result.generator_state
+        if gens is not None and state is not None:
+            # AUTO generators carry their run state like storage its level.
+            gens = replace(
+                gens, run_started_at_s=state.run_started_at_s, simulated_at_s=state.simulated_at_s
+            )
         evs = replace(
             evs,
             charge_kwh=e.charge_kwh,

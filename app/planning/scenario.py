@@ -96,7 +96,7 @@ def _rewound(
     batteries = []
     for r in rows.batteries:
         level = min(max(float(r[4]) - stored.get(r[0], 0.0), 0.0), float(r[2]))
-        batteries.append((r[0], r[1], r[2], r[3], level, start, 0.0))
+        batteries.append((r[0], r[1], r[2], r[3], level, start, 0.0, *tuple(r)[7:]))
     evs = []
     for r in rows.evs:
         until = (r[8] or end).timestamp()
@@ -105,7 +105,7 @@ def _rewound(
         driven = float(r[5]) * away / 3600.0
         charge = float(r[3]) - stored.get(r[0], 0.0) / 1000.0 + driven
         charge = min(max(charge, 0.0), float(r[2]))
-        evs.append((r[0], r[1], r[2], charge, r[4], r[5], r[6], None, start, 0.0))
+        evs.append((r[0], r[1], r[2], charge, r[4], r[5], r[6], None, start, 0.0, *tuple(r)[10:]))
     return FleetRows(
         homes=rows.homes,
         solar=rows.solar,

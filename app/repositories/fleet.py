@@ -122,10 +122,23 @@ class FleetRepository:
                 ["panel_area_m2", "efficiency", "max_capacity_w", "latitude", "longitude"],
                 user_ids,
             ),
-            generators=await self._kind(models.Generator, rated, user_ids),
+            generators=await self._kind(
+                models.Generator,
+                [*rated, "mode", "auto_start_import_w", "run_started_at", "simulated_at"],
+                user_ids,
+            ),
             batteries=await self._kind(
                 models.Battery,
-                ["capacity_wh", "c_rate", "current_level_wh", "simulated_at", "flow_w"],
+                [
+                    "capacity_wh",
+                    "c_rate",
+                    "current_level_wh",
+                    "simulated_at",
+                    "flow_w",
+                    "mode",
+                    "reserve_soc_percent",
+                    "round_trip_efficiency",
+                ],
                 user_ids,
             ),
             evs=await self._kind(
@@ -139,6 +152,10 @@ class FleetRepository:
                     "last_seen_at",
                     "simulated_at",
                     "flow_w",
+                    "charge_mode",
+                    "min_soc_percent",
+                    "limit_soc_percent",
+                    "schedule",
                 ],
                 user_ids,
             ),
@@ -220,6 +237,37 @@ class FleetRepository:
             flow_w=flow_w,
             mode=mode,
             last_seen_at=[_dt(t) for t in last_seen_at_s],
+        )
+
+    async def save_generators(
+        self,
+        ids: Sequence[uuid.UUID],
+        run_started_at_s: Sequence[float],
+        simulated_at_s: Sequence[float],
+    ) -> None:
+        """Store AUTO generators' run state (NaN: stopped); a newer cycle's row is kept."""
+        if not ids:
+            return
+        if self._postgres:
+            await self._pg_exec(
+                """
+                UPDATE generator AS t SET simulated_at = to_timestamp(v.sim),
+                       run_started_at = CASE WHEN v.run = 'NaN'::float8 THEN NULL
+                                             ELSE to_timestamp(v.run) END
+                FROM unnest($1::uuid[], $2::float8[], $3::float8[]) AS v(id, run, sim)
+                WHERE t.id = v.id
+                  AND (t.simulated_at IS NULL OR t.simulated_at < to_timestamp(v.sim))
+                """,
+                list(ids),
+                list(run_started_at_s),
+                list(simulated_at_s),
+            )
+            return
+        await self._guarded_update(
+            models.Generator,
+            ids,
+            simulated_at_s,
+            run_started_at=[_dt(t) for t in run_started_at_s],
         )
 
     async def _guarded_update(

@@ -61,6 +61,9 @@ FIELD_WEIGHTS: dict[tuple[str, str], int] = {
 }
 #: Connections and their default page size (when `first` is absent).
 CONNECTION_PAGES: dict[str, int] = {"EnergyHistoryConnection": DEFAULT_PAGE_SIZE}
+#: Plain lists counted at their own `first` argument (default when absent), by item type:
+#: `Device.events(first: Int = 20)`.
+FIRST_LISTS: dict[str, int] = {"DeviceEvent": 20}
 
 MAX_DEPTH = 10
 MAX_ALIASES = 30
@@ -207,7 +210,9 @@ class _Operation:
                     depth = max(depth, 1 + sub.depth)
                 if field is not None:
                     weight = FIELD_WEIGHTS.get((parent.name, name), 1)
-                    cost += weight + _list_factor(field.type, page) * sub.cost
+                    own = self._first(field, selection, FIRST_LISTS)
+                    factor = _list_factor(field.type, page if own is None else own)
+                    cost += weight + factor * sub.cost
                 continue
             if isinstance(selection, InlineFragmentNode):
                 on = parent
@@ -237,6 +242,9 @@ class _Operation:
         return summary
 
     def _page(self, field: Any, node: FieldNode) -> int | None:
+        return self._first(field, node, CONNECTION_PAGES)
+
+    def _first(self, field: Any, node: FieldNode, pages: Mapping[str, int]) -> int | None:
         """The page size a connection field is counted at; None for any other field.
 
         Its `first` (a literal, or the variable's value; the connection's default page when
@@ -244,7 +252,7 @@ class _Operation:
         before connections counted `first`: a client reading one full page still costs what
         it always did, while a few buckets of every device become affordable.
         """
-        default = CONNECTION_PAGES.get(get_named_type(field.type).name)
+        default = pages.get(get_named_type(field.type).name)
         if default is None:
             return None
         requested = default

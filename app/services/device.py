@@ -123,6 +123,12 @@ KINDS: dict[models.DeviceKind, KindSpec] = {
                     column="current_level_wh",
                     at_most="capacity_wh",
                 ),
+                Field(
+                    "round_trip_efficiency",
+                    "roundTripEfficiency",
+                    partial(v.in_range, low=0.0, high=1.0, low_open=True),
+                    default=1.0,
+                ),
             ),
             initial=_charging,
         ),

@@ -31,6 +31,12 @@ flow_w * elapsed_s / 3600 Wh; for an EV the flow applies to the part of the inte
     charge_kwh = old_charge_kwh - driven_kwh + flow_w * connected_s / 3.6e6
 
 An EV's reported `mode` is OFFLINE while away, else the owner's `mode_setting` (replays included).
+
+Owner controls (`ev_controls`, `battery_controls`, `generator_controls`, `prices`; see
+`app/simulation/control.py` and docs/control.md) change stages 1-4: generators OFF/ON/AUTO, EV
+charge modes OFF/NOW/SOLAR/SMART with min/limit SoC and weekly schedules, battery modes with
+reserve and round-trip efficiency. Left out, or on their defaults, the dispatch above is
+reproduced exactly (tests/simulation/test_golden.py).
 """
 
 from __future__ import annotations
@@ -41,6 +47,26 @@ from datetime import datetime
 import numpy as np
 
 from app.simulation.arrays import BoolArray, CodeArray, FloatArray, IndexArray, require_aware
+from app.simulation.control import (
+    BATTERY_CHARGE,
+    BATTERY_HOLD,
+    DEFAULT_SCHEDULE,
+    EV_NOW,
+    EV_OFF,
+    EV_SMART,
+    EV_SOLAR,
+    GENERATOR_AUTO,
+    GENERATOR_ON,
+    BatteryControls,
+    EVControls,
+    GeneratorControls,
+    GeneratorState,
+    PriceHorizon,
+    efficiency_split,
+    schedule_state,
+    smart_room_wh,
+)
+from app.simulation.control import auto_generator as _auto_generator
 from app.simulation.devices import (
     BatteryArrays,
     EVArrays,
@@ -112,6 +138,11 @@ class FleetInput:
     air_conditioners: LoadArrays
     heaters: LoadArrays
     max_elapsed_s: float = DEFAULT_MAX_ELAPSED_S
+    # Owner controls (app/simulation/control.py); None: the original behaviour for that kind.
+    ev_controls: EVControls | None = None
+    battery_controls: BatteryControls | None = None
+    generator_controls: GeneratorControls | None = None
+    prices: PriceHorizon | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +206,8 @@ class FleetResult:
     batteries: BatteryResult
     evs: EVResult
     users: UserResult
+    generator_state: GeneratorState | None = None
+    """AUTO run state to persist (all stopped, NaN times, without generator controls)."""
 
 
 def _per_user(user: IndexArray, values: FloatArray, n_users: int) -> FloatArray:
@@ -219,6 +252,8 @@ class _EVState:
     charge_kwh: FloatArray
     driven_kwh: FloatArray
     away_now: BoolArray
+    departure_s: FloatArray | None = None
+    departure_target: FloatArray | None = None
 
 
 def _ev_state(
@@ -227,7 +262,32 @@ def _ev_state(
     evs = inp.evs
     replay = replay_mask(cycle_s, evs.simulated_at_s)
     dt = elapsed_s(cycle_s, evs.simulated_at_s, inp.max_elapsed_s)
-    away_now, away_s = commute(zone_names, user_zone[evs.user], cycle_s, dt)
+    zone_code = user_zone[evs.user]
+    controls = inp.ev_controls
+    departure_s = departure_target = None
+    if controls is None:
+        away_now, away_s = commute(zone_names, zone_code, cycle_s, dt)
+    else:
+        # EVs on the original commute keep its exact arithmetic; other schedules go by rule.
+        default = np.asarray(
+            [schedule == DEFAULT_SCHEDULE for schedule in controls.schedules], dtype=np.bool_
+        )[controls.schedule_id]
+        away_now, away_s = commute(zone_names, zone_code, cycle_s, np.where(default, dt, 0.0))
+        custom = ~default
+        smart = controls.charge_mode == EV_SMART
+        if custom.any() or smart.any():
+            rule_rows = custom | smart
+            r_away, r_away_s, departure_s, departure_target = schedule_state(
+                controls.schedules,
+                zone_names,
+                np.where(rule_rows, zone_code, 0),
+                controls.schedule_id,
+                cycle_s,
+                np.where(rule_rows, dt, 0.0),
+                smart,
+            )
+            away_now = np.where(custom, r_away, away_now)
+            away_s = np.where(custom, r_away_s, away_s)
     charge = np.clip(evs.charge_kwh, 0.0, np.maximum(evs.capacity_kwh, 0.0))
     driven = driving_kwh(charge, evs.driving_kwh_per_h, away_s)
     return _EVState(
@@ -237,6 +297,8 @@ def _ev_state(
         charge_kwh=charge - driven,
         driven_kwh=driven,
         away_now=away_now,
+        departure_s=departure_s,
+        departure_target=departure_target,
     )
 
 
@@ -264,13 +326,17 @@ def simulate_fleet(inp: FleetInput) -> FleetResult:
     solar = _solar(inp, cycle_s, seconds)
     gens = inp.generators
     generator_power = generator_power_w(gens.key, gens.rated_power_w, seconds)
-    generators = DeviceResult(generator_power, active_status(generator_power))
+    gen_controls = inp.generator_controls
+    gen_state: GeneratorState | None = None
+    rated_generator_power = generator_power
+    if gen_controls is not None:
+        rated_generator_power = generator_power
+        generator_power = np.where(gen_controls.mode == GENERATOR_ON, generator_power, 0.0)
     temperature = outdoor_temperature_c(users.latitude, users.longitude, cycle_s)
     air_conditioners = _loads(inp.air_conditioners, air_conditioner_fraction(temperature))
     heaters = _loads(inp.heaters, heater_fraction(temperature))
-    production = _per_user(inp.solar.user, solar.power_w, n_users) + _per_user(
-        gens.user, generator_power, n_users
-    )
+    solar_production = _per_user(inp.solar.user, solar.power_w, n_users)
+    production = solar_production + _per_user(gens.user, generator_power, n_users)
     consumption = _per_user(
         inp.air_conditioners.user, air_conditioners.power_w, n_users
     ) + _per_user(inp.heaters.user, heaters.power_w, n_users)
@@ -288,9 +354,16 @@ def simulate_fleet(inp: FleetInput) -> FleetResult:
     mode = np.where(ev.away_now, EV_OFFLINE, evs.mode_setting).astype(np.int8)
     charging = fresh_ev & (mode == EV_CHARGING)
     ev_flow = np.where(ev.replay, np.nan_to_num(evs.flow_w), 0.0)
+    ev_ctl = inp.ev_controls
+    limit_wh = CHARGE_TARGET * capacity_wh if ev_ctl is None else ev_ctl.limit_soc * capacity_wh
     ev_flow[charging] = np.minimum(
-        rate_w, energy_limited_power_w(CHARGE_TARGET * capacity_wh - charge_wh, ev.connected_s)
+        rate_w, energy_limited_power_w(limit_wh - charge_wh, ev.connected_s)
     )[charging]
+    solar_ev = np.zeros(0, dtype=np.bool_)
+    if ev_ctl is not None:
+        ev_flow, solar_ev = _ev_charge_modes(
+            inp, ev, ev_flow, charging, capacity_wh, charge_wh, rate_w, limit_wh, cycle_s
+        )
     ev_load = _per_user(evs.user, np.maximum(ev_flow, 0.0), n_users)
 
     # 3. Batteries on the home's surplus or deficit.
@@ -300,8 +373,54 @@ def simulate_fleet(inp: FleetInput) -> FleetResult:
     level = np.clip(bats.level_wh, 0.0, np.maximum(bats.capacity_wh, 0.0))
     replayed_bat_flow = np.where(bat_replay, np.nan_to_num(bats.flow_w), 0.0)
     balance = consumption + ev_load - production + _per_user(bats.user, replayed_bat_flow, n_users)
-    max_charge, max_discharge = battery_power_limits_w(bats.capacity_wh, bats.c_rate, level, bat_dt)
     fresh_bat = ~bat_replay
+    bat_ctl = inp.battery_controls
+    one_way: FloatArray | None = None
+    grid_draw = np.zeros(0)
+    if bat_ctl is None:
+        max_charge, max_discharge = battery_power_limits_w(
+            bats.capacity_wh, bats.c_rate, level, bat_dt
+        )
+    else:
+        one_way = efficiency_split(bat_ctl.efficiency)
+        max_charge, max_discharge, grid_draw = _battery_mode_limits(
+            bats, bat_ctl, level, bat_dt, one_way, fresh_bat
+        )
+    if gen_controls is not None:
+        generator_power, gen_state = _auto_generators(
+            inp,
+            gen_controls,
+            rated_generator_power,
+            generator_power,
+            consumption
+            + ev_load
+            - production
+            + _per_user(bats.user, grid_draw, n_users)
+            - _per_user(bats.user, np.where(fresh_bat, max_discharge, 0.0), n_users),
+            cycle_s,
+        )
+        production = solar_production + _per_user(gens.user, generator_power, n_users)
+        balance = (
+            consumption + ev_load - production + _per_user(bats.user, replayed_bat_flow, n_users)
+        )
+    if solar_ev.any():
+        # SOLAR EVs share the PV surplus left after the loads and the grid-charging EVs.
+        surplus = np.maximum(solar_production - consumption - ev_load, 0.0)
+        solar_limit = np.where(
+            solar_ev,
+            np.minimum(rate_w, energy_limited_power_w(limit_wh - charge_wh, ev.connected_s)),
+            0.0,
+        )
+        solar_w = share_by_limit(surplus, solar_limit, evs.user, n_users)
+        ev_flow = np.where(solar_ev, solar_w, ev_flow)
+        solar_load = _per_user(evs.user, np.where(solar_ev, solar_w, 0.0), n_users)
+        ev_load = ev_load + solar_load
+        balance = balance + solar_load
+    if bat_ctl is not None and grid_draw.any():
+        # CHARGE batteries take any surplus first; the rest of their draw is from the grid,
+        # which the self-consumption batteries and V2H do not try to cover.
+        draw = _per_user(bats.user, grid_draw, n_users)
+        balance = balance + np.minimum(draw, np.maximum(-balance, 0.0))
     charge_w = share_by_limit(
         np.maximum(-balance, 0.0), np.where(fresh_bat, max_charge, 0.0), bats.user, n_users
     )
@@ -309,23 +428,36 @@ def simulate_fleet(inp: FleetInput) -> FleetResult:
         np.maximum(balance, 0.0), np.where(fresh_bat, max_discharge, 0.0), bats.user, n_users
     )
     bat_flow = np.where(bat_replay, replayed_bat_flow, charge_w - discharge_w)
+    if bat_ctl is not None and grid_draw.any():
+        bat_flow = np.where(bat_replay, bat_flow, bat_flow + grid_draw)
 
     # 4. Vehicle-to-home on what deficit is left.
     v2h = fresh_ev & (mode == EV_DISCHARGING)
     replayed_supply = _per_user(evs.user, np.minimum(ev_flow, 0.0), n_users)
-    fresh_bat_flow = np.where(bat_replay, 0.0, bat_flow)
+    fresh_bat_flow = np.where(
+        bat_replay, 0.0, bat_flow - grid_draw if grid_draw.any() else bat_flow
+    )
     deficit = np.maximum(
         balance + _per_user(bats.user, fresh_bat_flow, n_users) + replayed_supply, 0.0
     )
-    v2h_limit = np.minimum(
-        rate_w, energy_limited_power_w(charge_wh - V2H_FLOOR * capacity_wh, ev.connected_s)
+    floor_wh = (
+        V2H_FLOOR * capacity_wh
+        if ev_ctl is None
+        else np.maximum(V2H_FLOOR, ev_ctl.min_soc) * capacity_wh
     )
+    v2h_limit = np.minimum(rate_w, energy_limited_power_w(charge_wh - floor_wh, ev.connected_s))
     supply_w = share_by_limit(deficit, np.where(v2h, v2h_limit, 0.0), evs.user, n_users)
     ev_flow[v2h] = -supply_w[v2h]
 
     # Advance storage levels.
+    # Round-trip losses split sqrt(eff) each way: the level moves by the stored energy.
+    stored_flow = (
+        bat_flow
+        if one_way is None
+        else np.where(bat_flow > 0.0, bat_flow * one_way, bat_flow / one_way)
+    )
     new_level = np.where(
-        bat_replay, bats.level_wh, advance_level_wh(level, bat_flow, bat_dt, bats.capacity_wh)
+        bat_replay, bats.level_wh, advance_level_wh(level, stored_flow, bat_dt, bats.capacity_wh)
     )
     new_charge_wh = advance_level_wh(charge_wh, ev_flow, ev.connected_s, capacity_wh)
     # Clip again in kWh: the Wh -> kWh round trip can overshoot the capacity by one ulp.
@@ -360,7 +492,7 @@ def simulate_fleet(inp: FleetInput) -> FleetResult:
     storage_flow = _per_user(bats.user, bat_flow, n_users) + _per_user(evs.user, ev_flow, n_users)
     return FleetResult(
         solar=solar,
-        generators=generators,
+        generators=DeviceResult(generator_power, active_status(generator_power)),
         air_conditioners=air_conditioners,
         heaters=heaters,
         batteries=batteries,
@@ -371,4 +503,126 @@ def simulate_fleet(inp: FleetInput) -> FleetResult:
             storage_flow_w=storage_flow,
             net_grid_flow_w=consumption + storage_flow - production,
         ),
+        generator_state=gen_state
+        if gen_state is not None
+        else GeneratorState(
+            running=generator_power > 0.0,
+            run_started_at_s=np.full(generator_power.shape, np.nan),
+            simulated_at_s=np.full(generator_power.shape, np.nan),
+        ),
+    )
+
+
+def _ev_charge_modes(
+    inp: FleetInput,
+    ev: _EVState,
+    ev_flow: FloatArray,
+    charging: BoolArray,
+    capacity_wh: FloatArray,
+    charge_wh: FloatArray,
+    rate_w: FloatArray,
+    limit_wh: FloatArray,
+    cycle_s: float,
+) -> tuple[FloatArray, BoolArray]:
+    """Grid charging of CHARGING EVs at home by charge mode (NOW already in `ev_flow`), and
+    which EVs charge from the PV surplus (SOLAR, above their minimum)."""
+    ctl = inp.ev_controls
+    assert ctl is not None
+    mode = ctl.charge_mode
+    min_wh = np.minimum(ctl.min_soc * capacity_wh, limit_wh)
+    below_min = charging & (mode != EV_OFF) & (charge_wh < min_wh)
+    to_min = np.minimum(rate_w, energy_limited_power_w(min_wh - charge_wh, ev.connected_s))
+    smart = charging & (mode == EV_SMART)
+    now_like = charging & (mode == EV_NOW)
+    if smart.any():
+        priced = np.zeros(smart.shape, dtype=np.bool_)
+        prices = inp.prices
+        if prices is not None and prices.import_price.size:
+            known = np.asarray(~np.isnan(prices.import_price).all(axis=1), dtype=np.bool_)
+            priced = known[inp.evs.user]
+        # Without a tariff SMART charges like NOW.
+        now_like |= smart & ~priced
+        smart &= priced
+    flow = np.where(now_like, ev_flow, 0.0)
+    flow = np.where(charging, flow, ev_flow)
+    if smart.any():
+        assert inp.prices is not None
+        assert ev.departure_s is not None
+        assert ev.departure_target is not None
+        rows = np.flatnonzero(smart)
+        goal_wh = np.minimum(ev.departure_target[rows] * capacity_wh[rows], limit_wh[rows])
+        needed = np.maximum(goal_wh - charge_wh[rows], 0.0)
+        # A cycle's flow covers the interval ending at it; the interval ending at the departure
+        # is already away, so the last usable instant is one interval before it.
+        step = np.where(ev.dt_s[rows] > 0.0, ev.dt_s[rows], 0.0)
+        departure = np.where(np.isnan(ev.departure_s[rows]), np.inf, ev.departure_s[rows] - step)
+        decision = cycle_s - step
+        room = smart_room_wh(
+            inp.prices.import_price[inp.evs.user[rows]],
+            inp.prices.start_s,
+            decision,
+            departure,
+            needed,
+            rate_w[rows],
+        )
+        smart_flow = np.minimum(rate_w[rows], energy_limited_power_w(room, ev.connected_s[rows]))
+        flow[rows] = smart_flow
+    flow = np.where(below_min, np.maximum(flow, to_min), flow)
+    solar_ev = charging & (mode == EV_SOLAR) & ~below_min
+    return flow, solar_ev
+
+
+def _battery_mode_limits(
+    bats: BatteryArrays,
+    ctl: BatteryControls,
+    level: FloatArray,
+    dt: FloatArray,
+    one_way: FloatArray,
+    fresh: BoolArray,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """(max charge W, max discharge W) for the self-consumption dispatch, and the grid draw of
+    CHARGE batteries; reserve and one-way efficiency applied."""
+    capacity = np.maximum(bats.capacity_wh, 0.0)
+    rate_w = np.maximum(bats.capacity_wh * bats.c_rate, 0.0)
+    reserve_wh = np.clip(ctl.reserve_soc, 0.0, 1.0) * capacity
+    max_charge = np.minimum(
+        rate_w, energy_limited_power_w((bats.capacity_wh - level) / one_way, dt)
+    )
+    max_discharge = np.minimum(rate_w, energy_limited_power_w((level - reserve_wh) * one_way, dt))
+    charge_mode = fresh & (ctl.mode == BATTERY_CHARGE)
+    grid_draw = np.where(charge_mode, max_charge, 0.0)
+    idle = (ctl.mode == BATTERY_HOLD) | charge_mode
+    max_charge = np.where(idle, 0.0, max_charge)
+    max_discharge = np.where(idle, 0.0, max_discharge)
+    return max_charge, max_discharge, grid_draw
+
+
+def _auto_generators(
+    inp: FleetInput,
+    ctl: GeneratorControls,
+    rated_power: FloatArray,
+    power: FloatArray,
+    would_import_w: FloatArray,
+    cycle_s: float,
+) -> tuple[FloatArray, GeneratorState]:
+    """Output of every generator with AUTO decided, and the run state to persist."""
+    gens = inp.generators
+    auto = ctl.mode == GENERATOR_AUTO
+    replay = replay_mask(cycle_s, ctl.simulated_at_s)
+    running_before = ~np.isnan(ctl.run_started_at_s)
+    running, started = _auto_generator(
+        running_before,
+        ctl.run_started_at_s,
+        would_import_w[gens.user],
+        ctl.auto_start_import_w,
+        cycle_s,
+    )
+    running = np.where(replay, running_before, running)
+    started = np.where(replay, ctl.run_started_at_s, started)
+    on = auto & running
+    power = np.where(on, rated_power, power)
+    return power, GeneratorState(
+        running=np.where(auto, running, ctl.mode == GENERATOR_ON),
+        run_started_at_s=np.where(auto, started, np.nan),
+        simulated_at_s=np.where(auto & replay, ctl.simulated_at_s, cycle_s),
     )

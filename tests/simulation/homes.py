@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -160,8 +161,10 @@ def fleet(
     air_conditioners: LoadArrays | None = None,
     heaters: LoadArrays | None = None,
     max_elapsed_s: float = 86_400.0,
+    **controls: Any,
 ) -> FleetInput:
-    """A FleetInput; kinds left out are empty, the default home is in Los Angeles."""
+    """A FleetInput; kinds left out are empty, the default home is in Los Angeles; `controls`
+    are the optional control fields (`ev_controls=...`)."""
     return FleetInput(
         cycle_at=cycle_at,
         users=homes if homes is not None else users(LOS_ANGELES),
@@ -172,4 +175,5 @@ def fleet(
         air_conditioners=air_conditioners if air_conditioners is not None else LoadArrays.empty(),
         heaters=heaters if heaters is not None else LoadArrays.empty(),
         max_elapsed_s=max_elapsed_s,
+        **controls,
     )

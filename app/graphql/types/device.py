@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
 from app import models
-from app.errors import NotFound
+from app.errors import BadUserInput, NotFound
 from app.graphql.context import Info
 from app.graphql.history import history_field
+from app.graphql.types.control import (
+    BatteryMode,
+    DepartureRule,
+    DeviceEvent,
+    EVChargeMode,
+    GeneratorMode,
+    schedule_of,
+)
 from app.graphql.types.convert import from_attributes
 from app.graphql.types.enums import DeviceKind, EVMode
 from app.graphql.types.readings import DeviceReading
@@ -19,6 +27,9 @@ from app.repositories.device import DeviceRecord
 
 if TYPE_CHECKING:
     from app.graphql.types.home import Home
+
+#: The most events one `Device.events` returns.
+MAX_EVENTS = 50
 
 
 @strawberry.interface(name="Device")
@@ -43,6 +54,15 @@ class Device:
     async def live(self, info: Info) -> DeviceReading | None:
         reading = await info.context.loaders.live_reading.load(self._uuid)
         return DeviceReading.from_live(reading) if reading is not None else None
+
+    @strawberry.field(description="Control changes of this device, newest first.")
+    async def events(self, info: Info, first: int | None = 20) -> list[DeviceEvent]:
+        if first is None:
+            first = 20
+        if first < 0 or first > MAX_EVENTS:
+            raise BadUserInput("first", f"must be within [0, {MAX_EVENTS}]")
+        found = await info.context.loaders.device_events.load((self._uuid, first))
+        return [DeviceEvent.from_model(e) for e in found]
 
     # The device was resolved through the caller's own devices, so it is theirs.
     history = history_field(
@@ -72,7 +92,14 @@ def _rated_load(name: str) -> Any:
     return strawberry.type(type(name, (Device,), namespace), name=name)
 
 
-Generator = _rated_load("Generator")
+@strawberry.type(name="Generator")
+class Generator(Device):
+    rated_power_w: float
+    mode: GeneratorMode = strawberry.field(
+        description="OFF, ON (always running), AUTO (runs while the home would import more "
+        "than autoStartImportW, at least 15 minutes per start)."
+    )
+    auto_start_import_w: float
 
 
 @strawberry.type(name="Battery")
@@ -82,6 +109,11 @@ class Battery(Device):
         description="Max charge/discharge power = capacityWh * cRate (W)."
     )
     current_level_wh: float = strawberry.field(description="Always within [0, capacityWh].")
+    mode: BatteryMode = strawberry.field(
+        description="OPTIMIZED behaves as SELF_CONSUMPTION until plans are applied."
+    )
+    reserve_soc_percent: float = strawberry.field(description="Never discharged below this.")
+    round_trip_efficiency: float
 
 
 @strawberry.type(name="ElectricVehicle")
@@ -99,6 +131,44 @@ class ElectricVehicle(Device):
         description="The owner's choice (setElectricVehicleMode); applies whenever connected."
     )
     last_seen_at: datetime | None
+    charge_mode: EVChargeMode
+    min_soc_percent: float = strawberry.field(description="Charged at once, from any source.")
+    limit_soc_percent: float = strawberry.field(description="Never charged above this.")
+    schedule: list[DepartureRule] = strawberry.field(
+        description="Weekly departure rules in the home's local time."
+    )
+
+    @strawberry.field(description="The next departure by the schedule; null when none.")
+    async def next_departure(self, info: Info) -> datetime | None:
+        from app.simulation.control import next_departure_s, parse_schedule
+
+        home = await info.context.loaders.home.load(self._home_id)
+        if home is None:
+            return None
+        rules = parse_schedule([_rule_json(r) for r in self.schedule])
+        leave = next_departure_s(rules, home.timezone, datetime.now(UTC).timestamp())
+        return None if leave != leave else datetime.fromtimestamp(leave, UTC)
+
+    @classmethod
+    def from_model(cls, m: models.Device | DeviceRecord) -> Any:
+        rules = [DepartureRule.from_json(r) for r in schedule_of(getattr(m, "schedule", None))]
+        return from_attributes(
+            cls,
+            m,
+            id=strawberry.ID(str(m.id)),
+            _uuid=m.id,
+            _home_id=m.home_id,
+            schedule=rules,
+        )
+
+
+def _rule_json(rule: DepartureRule) -> dict[str, Any]:
+    return {
+        "days": [d.name for d in rule.days],
+        "departAt": rule.depart_at,
+        "returnAt": rule.return_at,
+        "targetSocPercent": rule.target_soc_percent,
+    }
 
 
 AirConditioner = _rated_load("AirConditioner")
