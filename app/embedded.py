@@ -7,7 +7,8 @@ import asyncio
 import logging
 from datetime import UTC, datetime
 
-from app.pipeline.cycle import all_user_ids, cycle_instant, run_cycle, split
+from app.pipeline.cycle import cycle_instant, run_cycle, split
+from app.planning.due import due_owner_ids
 from app.planning.run import plan_batch
 from app.state import AppState
 
@@ -39,7 +40,9 @@ async def plan_everyone(state: AppState, now: datetime) -> int:
     old are re-planned; the current slots are cached. Returns the homes planned."""
     settings = state.settings
     planned = 0
-    for batch in split(await all_user_ids(state.sessionmaker), settings.PLAN_BATCH_USERS):
+    async with state.sessionmaker() as session:
+        owners = await due_owner_ids(session, now)
+    for batch in split(owners, settings.PLAN_BATCH_USERS):
         report = await plan_batch(
             state.sessionmaker,
             state.live,

@@ -11,7 +11,9 @@
    midnight).
 2. Fleet: `--users` homes of `--devices-per-user` devices on PostgreSQL with a time-of-use tariff,
    re-planned (48 h, 192 slots) by `--workers` processes, each running `plan_batch` over its
-   share in batches of PLAN_BATCH_USERS, as the planning jobs do: wall time and solve times.
+   share in batches of PLAN_BATCH_USERS, as the planning jobs do: wall time and solve times;
+   then the cron's first pass for the next interval (`next_round_*`: no home is due, no device
+   row is loaded) and an hour later (`hour_later_*`: every home is due).
 
     uv run python -m bench.plan --users 10000 --workers 2 --devices-per-user 3
 """
@@ -215,6 +217,22 @@ async def fleet(args: argparse.Namespace, srv: Servers) -> dict[str, Any]:
         )
     plan_s = time.perf_counter() - started
     solve = [s * 1000.0 for part in parts for s in part]
+    # The next interval's round: every plan is fresh, so the cheap first pass (per-home
+    # aggregates, no device rows) finds no owner to enqueue.
+    from app.db import create_engine, create_sessionmaker
+    from app.planning.due import due_owner_ids
+
+    engine = create_engine(srv.database_url, application_name="hems-bench-plan")
+    try:
+        async with create_sessionmaker(engine)() as session:
+            t0 = time.perf_counter()
+            idle_due = await due_owner_ids(session, datetime.fromtimestamp(now_s + 60, UTC))
+            idle_s = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            hour_due = await due_owner_ids(session, datetime.fromtimestamp(now_s + 3600, UTC))
+            hour_s = time.perf_counter() - t0
+    finally:
+        await engine.dispose()
     return {
         "homes": args.users,
         "devices": loaded.devices,
@@ -224,6 +242,10 @@ async def fleet(args: argparse.Namespace, srv: Servers) -> dict[str, Any]:
         "solve_p50_ms": round(percentile(solve, 50), 2),
         "solve_p99_ms": round(percentile(solve, 99), 2),
         "planned": len(solve),
+        "next_round_due": len(idle_due),
+        "next_round_check_s": round(idle_s, 3),
+        "hour_later_due": len(hour_due),
+        "hour_later_check_s": round(hour_s, 3),
     }
 
 

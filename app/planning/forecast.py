@@ -15,13 +15,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
 import numpy as np
 
 from app.planning.model import PlanHome
 from app.simulation.arrays import FloatArray, require_aware
 from app.simulation.loads import air_conditioner_fraction, heater_fraction
-from app.simulation.solar import geocentric_sun, topocentric_elevation_deg
+from app.simulation.solar import GeocentricSun, geocentric_sun, topocentric_elevation_deg
 from app.simulation.solar_panel import CLOUD_MAX, CLOUD_MIN, panel_power_w
 from app.simulation.weather import outdoor_temperature_c
 
@@ -74,8 +75,16 @@ def sample_instants(horizon: Horizon) -> FloatArray:
     return horizon.starts_s[:, None] + offsets[None, :]
 
 
+@lru_cache(maxsize=4)
+def horizon_sun(horizon: Horizon) -> GeocentricSun:
+    """The geocentric sun at every sample instant of `horizon`, computed once per process and
+    horizon: every batch of a planning round (same quarter hour, same 48 h) shares it."""
+    return geocentric_sun(sample_instants(horizon).reshape(-1))
+
+
 def forecast_homes(homes: Sequence[PlanHome], horizon: Horizon) -> list[Forecast]:
-    """The forecast of every home over the same horizon (the sun's position is computed once)."""
+    """The forecast of every home over the same horizon (the sun's position is computed once
+    per horizon, `horizon_sun`)."""
     instants = sample_instants(horizon).reshape(-1)
     n, t = len(homes), horizon.slots
     production = np.zeros((n, t), dtype=np.float64)
@@ -88,7 +97,7 @@ def forecast_homes(homes: Sequence[PlanHome], horizon: Horizon) -> list[Forecast
         def cat(name: str) -> FloatArray:
             return np.concatenate([getattr(homes[i], name) for i in has_panels])
 
-        sun = geocentric_sun(instants)
+        sun = horizon_sun(horizon)
         elevation = topocentric_elevation_deg(
             sun,
             cat("panel_latitude")[None, :],

@@ -161,17 +161,18 @@ def _final_ev_levels(home: PlanHome, forecast: Forecast, evs: list[EVSlots]) -> 
 
 
 class _Program:
-    """Columns and rows of the LP, added block by block."""
+    """Columns and rows of the LP, added block by block: each block of rows is given as NumPy
+    arrays (row offsets within the block, columns, values, right-hand sides), so the sparse
+    matrices are assembled from index arrays, never one row at a time."""
 
     def __init__(self) -> None:
         self.n = 0
         self.cost: list[FloatArray] = []
         self.lower: list[FloatArray] = []
         self.upper: list[FloatArray] = []
-        self.eq: tuple[list[int], list[int], list[float]] = ([], [], [])
-        self.eq_rhs: list[float] = []
-        self.ub: tuple[list[int], list[int], list[float]] = ([], [], [])
-        self.ub_rhs: list[float] = []
+        self.parts: dict[str, list[tuple[Any, Any, Any]]] = {"eq": [], "ub": []}
+        self.rhs: dict[str, list[FloatArray]] = {"eq": [], "ub": []}
+        self.count = {"eq": 0, "ub": 0}
 
     def block(
         self, size: int, cost: FloatArray | float, lo: FloatArray | float, hi: FloatArray | float
@@ -183,23 +184,161 @@ class _Program:
         self.upper.append(np.broadcast_to(np.asarray(hi, dtype=np.float64), (size,)))
         return start
 
-    def row(self, which: str, cols: list[int], vals: list[float], rhs: float) -> None:
-        rows, c, v = self.eq if which == "eq" else self.ub
-        rhs_list = self.eq_rhs if which == "eq" else self.ub_rhs
-        r = len(rhs_list)
-        rows.extend([r] * len(cols))
-        c.extend(cols)
-        v.extend(vals)
-        rhs_list.append(rhs)
+    def rows(self, which: str, row: Any, col: Any, val: Any, rhs: Any) -> None:
+        """Rows `0..len(rhs)-1` of a new block: entries (row[k], col[k], val[k]) and their
+        right-hand sides (row, col and val broadcast together)."""
+        rhs = np.atleast_1d(np.asarray(rhs, dtype=np.float64))
+        row, col, val = np.broadcast_arrays(
+            np.asarray(row, dtype=np.int64),
+            np.asarray(col, dtype=np.int64),
+            np.asarray(val, dtype=np.float64),
+        )
+        self.parts[which].append((row.reshape(-1) + self.count[which], col.reshape(-1), val))
+        self.rhs[which].append(rhs)
+        self.count[which] += rhs.size
 
     def matrix(self, which: str) -> Any:
         from scipy import sparse
 
-        rows, c, v = self.eq if which == "eq" else self.ub
-        count = len(self.eq_rhs if which == "eq" else self.ub_rhs)
-        if not count:
+        if not self.count[which]:
             return None
-        return sparse.csr_matrix((v, (rows, c)), shape=(count, self.n))
+        parts = self.parts[which]
+        rows = np.concatenate([p[0] for p in parts])
+        cols = np.concatenate([p[1] for p in parts])
+        vals = np.concatenate([p[2].reshape(-1) for p in parts])
+        return sparse.csr_matrix((vals, (rows, cols)), shape=(self.count[which], self.n))
+
+    def vector(self, which: str) -> FloatArray | None:
+        return np.concatenate(self.rhs[which]) if self.count[which] else None
+
+
+def _chain(
+    lp: _Program, level: int, flows: list[tuple[int, float]], start: float, rhs: FloatArray
+) -> None:
+    """Rows t of a storage chain: level[t] + sum_k val_k flow_k[t] - level[t-1] = rhs[t],
+    with level[-1] = `start` moved to the right-hand side of row 0."""
+    t_n = rhs.size
+    t = np.arange(t_n)
+    row = [t] + [t for _ in flows] + [t[1:]]
+    col = [level + t] + [c + t for c, _ in flows] + [level + t[1:] - 1]
+    val = [np.ones(t_n)] + [np.full(t_n, v) for _, v in flows] + [np.full(t_n - 1, -1.0)]
+    b = rhs.copy()
+    b[0] += start
+    lp.rows("eq", np.concatenate(row), np.concatenate(col), np.concatenate(val), b)
+
+
+def _solve_linprog(
+    c: FloatArray,
+    a_ub: Any,
+    b_ub: FloatArray | None,
+    a_eq: Any,
+    b_eq: FloatArray | None,
+    lower: FloatArray,
+    upper: FloatArray,
+) -> FloatArray | None:
+    """HiGHS through `scipy.optimize.linprog(method="highs")` (the optimum x, None: failed)."""
+    from scipy.optimize import linprog
+
+    result = linprog(
+        c,
+        A_ub=a_ub,
+        b_ub=b_ub,
+        A_eq=a_eq,
+        b_eq=b_eq,
+        bounds=np.column_stack([lower, upper]),
+        method="highs",
+    )
+    if result.status != 0 or result.x is None:
+        return None
+    return np.asarray(result.x, dtype=np.float64)
+
+
+def _solve_highs(
+    c: FloatArray,
+    a_ub: Any,
+    b_ub: FloatArray | None,
+    a_eq: Any,
+    b_eq: FloatArray | None,
+    lower: FloatArray,
+    upper: FloatArray,
+) -> FloatArray | None:
+    """The same HiGHS model `linprog` builds (rows lhs <= A x <= rhs: the A_ub rows, then the
+    A_eq rows; the same options), passed to the HiGHS that scipy ships, without linprog's
+    input checks and its per-column loop over the bound duals (a third of a solve's time)."""
+    from scipy import sparse
+    from scipy.optimize._highspy import _core as h
+
+    inf = float(h.kHighsInf)
+    blocks = [m for m in (a_ub, a_eq) if m is not None]
+    a = sparse.csc_array(sparse.vstack(blocks) if len(blocks) > 1 else blocks[0])
+    n_ub = 0 if b_ub is None else b_ub.size
+    rhs = np.concatenate([v for v in (b_ub, b_eq) if v is not None])
+    lhs = rhs.copy()
+    lhs[:n_ub] = -inf
+    lp = h.HighsLp()
+    lp.num_col_ = c.size
+    lp.num_row_ = rhs.size
+    lp.a_matrix_.num_col_ = c.size
+    lp.a_matrix_.num_row_ = rhs.size
+    lp.a_matrix_.format_ = h.MatrixFormat.kColwise
+    lp.col_cost_ = c
+    lp.col_lower_ = np.clip(lower, -inf, inf)
+    lp.col_upper_ = np.clip(upper, -inf, inf)
+    lp.row_lower_ = lhs
+    lp.row_upper_ = np.clip(rhs, -inf, inf)
+    lp.a_matrix_.start_ = a.indptr
+    lp.a_matrix_.index_ = a.indices
+    lp.a_matrix_.value_ = a.data
+    highs = h._Highs()
+    options = h.HighsOptions()
+    options.presolve = "on"
+    options.output_flag = False
+    options.log_to_console = False
+    options.highs_debug_level = h.HighsDebugLevel.kHighsDebugLevelNone
+    options.simplex_strategy = h.simplex_constants.SimplexStrategy.kSimplexStrategyDual
+    if highs.passOptions(options) == h.HighsStatus.kError:
+        return None
+    if highs.passModel(lp) == h.HighsStatus.kError:
+        return None
+    if highs.run() == h.HighsStatus.kError:
+        return None
+    if highs.getModelStatus() != h.HighsModelStatus.kOptimal:
+        return None
+    return np.asarray(highs.getSolution().col_value, dtype=np.float64)
+
+
+def _solver() -> Any:
+    """`_solve_highs` while scipy ships the HiGHS core it uses (a private module), else the
+    public `linprog`: both solve the same model with the same HiGHS and options."""
+    try:
+        from scipy.optimize._highspy import _core as h
+
+        h.HighsLp, h._Highs, h.HighsOptions, h.simplex_constants.SimplexStrategy  # noqa: B018
+    except (ImportError, AttributeError):
+        return _solve_linprog
+    return _solve_highs
+
+
+_SOLVE: Any = None
+
+
+def solve(
+    c: FloatArray,
+    a_ub: Any,
+    b_ub: FloatArray | None,
+    a_eq: Any,
+    b_eq: FloatArray | None,
+    lower: FloatArray,
+    upper: FloatArray,
+) -> FloatArray | None:
+    """Minimise c x subject to a_ub x <= b_ub, a_eq x = b_eq, lower <= x <= upper (None: no
+    optimum). scipy is imported on the first solve, so a worker that only simulates never
+    loads it (see tests/workers/test_footprint.py)."""
+    global _SOLVE
+    if _SOLVE is None:
+        _SOLVE = _solver()
+    result: FloatArray | None = _SOLVE(c, a_ub, b_ub, a_eq, b_eq, lower, upper)
+    return result
 
 
 def optimize(
@@ -226,25 +365,18 @@ def optimize(
     # The import gi = g + ge is substituted out: g (the net grid flow) is a sum of flows,
     # priced at pi, and ge >= max(0, -g) earns pe' instead of pi, at a cost of (pi - pe') >= 0.
     ge = lp.block(t_n, dt * (pi - pe), 0.0, np.inf)
-    balance: list[tuple[list[int], list[float]]] = [([ge + t], [-1.0]) for t in range(t_n)]
+    # The balance rows (one per slot, added last): -ge - bc + bd - sum ec <= net.
+    balance: list[tuple[int, float]] = [(ge, -1.0)]
     bc = bd = sb = -1
     if bat is not None:
         reserve = min(bat.reserve, bat.level)
         bc = lp.block(t_n, dt * (pi + EPS_CYCLING), 0.0, bat.power)
         bd = lp.block(t_n, dt * (EPS_CYCLING - pi), 0.0, bat.power)
         sb = lp.block(t_n, 0.0, reserve, bat.capacity)
-        for t in range(t_n):
-            balance[t][0].extend([bc + t, bd + t])
-            balance[t][1].extend([-1.0, 1.0])
-            cols = [sb + t, bc + t, bd + t]
-            vals = [1.0, -bat.eta * dt, dt / bat.eta]
-            rhs = bat.level if t == 0 else 0.0
-            if t > 0:
-                cols.append(sb + t - 1)
-                vals.append(-1.0)
-            lp.row("eq", cols, vals, rhs)
+        balance += [(bc, -1.0), (bd, 1.0)]
+        _chain(lp, sb, [(bc, -bat.eta * dt), (bd, dt / bat.eta)], bat.level, np.zeros(t_n))
         final = float(base.battery_level_wh[-1]) / 1000.0
-        lp.row("ub", [sb + t_n - 1], [-1.0], -min(final, bat.capacity))
+        lp.rows("ub", 0, sb + t_n - 1, -1.0, -min(final, bat.capacity))
     ev_cols: list[tuple[int, int]] = []
     shortfalls: list[int] = []
     base_final = _final_ev_levels(home, forecast, evs)
@@ -258,44 +390,45 @@ def optimize(
         se = lp.block(t_n, 0.0, 0.0, limit)
         dz = lp.block(t_n, 2.0 * big, 0.0, drive)
         ev_cols.append((ec, se))
-        for t in range(t_n):
-            balance[t][0].append(ec + t)
-            balance[t][1].append(-1.0)
-            cols = [se + t, ec + t, dz + t]
-            vals = [1.0, -dt, -1.0]
-            rhs = -float(drive[t]) + (ev.level_wh / 1000.0 if t == 0 else 0.0)
-            if t > 0:
-                cols.append(se + t - 1)
-                vals.append(-1.0)
-            lp.row("eq", cols, vals, rhs)
+        balance.append((ec, -1.0))
+        _chain(lp, se, [(ec, -dt), (dz, -1.0)], ev.level_wh / 1000.0, -drive)
         wants = [(t, min(target / 1000.0, limit)) for t, target in slots.departures]
         wants.append((t_n, min(base_final[i], limit)))
-        for t, target in wants:
-            u = lp.block(1, big, 0.0, np.inf)
-            shortfalls.append(u)
-            lp.row("ub", [se + t - 1, u], [-1.0, -1.0], -target)
-    for t in range(t_n):
-        lp.row("ub", balance[t][0], balance[t][1], float(net[t]))
-
-    # Imported on first use: a worker that only simulates never loads scipy (see
-    # tests/workers/test_footprint.py).
-    from scipy.optimize import linprog
+        at = np.asarray([t for t, _ in wants], dtype=np.int64)
+        u = lp.block(at.size, big, 0.0, np.inf)
+        shortfalls.extend(range(u, u + at.size))
+        k = np.arange(at.size)
+        lp.rows(
+            "ub",
+            np.concatenate([k, k]),
+            np.concatenate([se + at - 1, u + k]),
+            -1.0,
+            -np.asarray([target for _, target in wants]),
+        )
+    t = np.arange(t_n)
+    lp.rows(
+        "ub",
+        np.concatenate([t for _ in balance]),
+        np.concatenate([c + t for c, _ in balance]),
+        np.concatenate([np.full(t_n, v) for _, v in balance]),
+        net,
+    )
 
     lower, upper = np.concatenate(lp.lower), np.concatenate(lp.upper)
-    result = linprog(
+    solution = solve(
         np.concatenate(lp.cost),
-        A_ub=lp.matrix("ub"),
-        b_ub=np.asarray(lp.ub_rhs) if lp.ub_rhs else None,
-        A_eq=lp.matrix("eq"),
-        b_eq=np.asarray(lp.eq_rhs),
-        bounds=np.column_stack([lower, upper]),
-        method="highs",
+        lp.matrix("ub"),
+        lp.vector("ub"),
+        lp.matrix("eq"),
+        lp.vector("eq"),
+        lower,
+        upper,
     )
-    if result.status != 0 or result.x is None:
+    if solution is None:
         return PlanResult(base, base, base_cost, base_cost, False, False)
     # HiGHS meets bounds within its feasibility tolerance (~1e-7 kWh), so a level can come back
     # a hair below zero; a plan shown to users and followed by the cycle keeps every bound.
-    x = np.clip(result.x, lower, upper)
+    x = np.clip(solution, lower, upper)
     bat_w = np.zeros(t_n)
     bat_level = np.full(t_n, np.nan)
     if bat is not None:

@@ -3,9 +3,11 @@
 The engine (`simulate_fleet`) runs at every cycle instant of the stretch, exactly as the live
 cycle ran it: the same device keys (so the same cloud and generator draws), the same dispatch,
 storage advanced by the elapsed time. The engine's input is built once (`build_input`) and only
-the storage columns move from one cycle to the next. Each home's energy per interval is counted
-as the history records it (app/pipeline/history.py): producers and loads at power x interval,
-batteries at flow x elapsed, EVs at flow x time connected, and the grid from the home's balance.
+the storage columns move from one cycle to the next; the sun's position at every instant is
+computed once, in one vectorised call, and handed to each cycle (`FleetInput.sun`).
+Each home's energy per interval is counted as the history records it (app/pipeline/history.py):
+producers and loads at power x interval, batteries at flow x elapsed, EVs at flow x time
+connected, and the grid from the home's balance.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from app.pipeline.arrays import build_input
 from app.repositories.fleet import FleetRows
 from app.simulation.arrays import FloatArray, IndexArray
 from app.simulation.fleet import simulate_fleet
+from app.simulation.solar import geocentric_sun, sun_instant
 from app.tariffs.clock import quarter_index
 
 
@@ -85,9 +88,18 @@ def replay(
     bats, evs = fleet.batteries, fleet.evs
     prices: dict[int, tuple[FloatArray, FloatArray]] = {}
     gens = fleet.generator_controls
-    for at in instants:
+    # The sun of every cycle in one vectorised call (the costly half of SPA), not one per cycle.
+    sun = geocentric_sun(np.asarray([at.timestamp() for at in instants], dtype=np.float64))
+    for k, at in enumerate(instants):
         result = simulate_fleet(
-            replace(fleet, cycle_at=at, batteries=bats, evs=evs, generator_controls=gens)
+            replace(
+                fleet,
+                cycle_at=at,
+                batteries=bats,
+                evs=evs,
+                generator_controls=gens,
+                sun=sun_instant(sun, k),
+            )
         )
         b, e = result.batteries, result.evs
         produced = _sum(fleet.solar.user, result.solar.power_w, n) + _sum(

@@ -1,9 +1,11 @@
 """Re-plan a batch of homes: the unit of work of the planning jobs and the embedded loop.
 
 A home is re-planned when what its plan was computed from changed (its devices, their settings,
-its tariff or uploaded prices: the plan's `fingerprint`), when it has no plan, or when its plan
-is older than `MAX_PLAN_AGE_S`; otherwise its stored plan stays. Storage levels are not in the
-fingerprint (they move every cycle): the hourly re-plan starts from the levels of that moment.
+its tariff or uploaded prices: the plan's `fingerprint`, from aggregate queries, see `due.py`),
+when it has no plan, or when its plan is older than `MAX_PLAN_AGE_S`; otherwise its stored plan
+stays, and the devices of a batch's owners without a due home are not even loaded. Storage
+levels are not in the fingerprint (they move every cycle): the hourly re-plan starts from the
+levels of that moment.
 After planning, the current slot of every plan of the batch is cached with the live state
 (`keys.home_plan_slot_key`), which is what the cycle will read for OPTIMIZED batteries and SMART
 EVs (see docs/planning.md, "Following the plan").
@@ -11,7 +13,6 @@ EVs (see docs/planning.md, "Following the plan").
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 import uuid
@@ -26,15 +27,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app import models
 from app.live import keys
 from app.live.store import LiveStore
+from app.planning.due import PLAN_HOURS, home_states
 from app.planning.forecast import SLOT_S, Horizon, forecast_homes
-from app.planning.loading import LoadedHomes, load_homes
+from app.planning.loading import load_homes
 from app.planning.optimizer import PlanResult, optimize
-from app.repositories.plan import plans_of, replace_plans, slots_between
+from app.repositories.plan import plans_of, replace_plans
 
 logger = logging.getLogger("hems.planning")
-
-PLAN_HOURS = 48
-MAX_PLAN_AGE_S = 3600
 
 
 @dataclass
@@ -66,44 +65,6 @@ def _slots(
                 None if ev_soc is None else _round(float(ev_soc)),
             ]
         )
-    return out
-
-
-async def _fingerprints(session: AsyncSession, loaded: LoadedHomes, now: datetime) -> list[str]:
-    """Per home: a hash of its devices' settings, its tariff and its uploaded prices of the
-    coming two days (counted from the hour, so the sliding horizon alone changes it hourly)."""
-    hour = now.replace(minute=0, second=0, microsecond=0)
-    dynamic = [
-        h.home_id for h, t in zip(loaded.homes, loaded.tariffs, strict=True) if t is not None
-    ]
-    prices: dict[uuid.UUID, list[Any]] = {}
-    for s in await slots_between(session, dynamic, hour, hour + timedelta(hours=PLAN_HOURS)):
-        prices.setdefault(s.home_id, []).append(
-            (s.start.isoformat(), s.import_price_per_kwh, s.export_price_per_kwh)
-        )
-    rows = loaded.rows
-    static: dict[uuid.UUID, list[Any]] = {h.home_id: [] for h in loaded.homes}
-    for kind, kind_rows, cols in (
-        ("solar", rows.solar, slice(2, 7)),
-        ("gen", rows.generators, slice(2, 3)),
-        ("bat", rows.batteries, slice(2, 4)),
-        ("ev", rows.evs, slice(2, 7)),
-        ("ac", rows.air_conditioners, slice(2, 3)),
-        ("heat", rows.heaters, slice(2, 3)),
-    ):
-        for r in kind_rows:
-            static[r[1]].append((kind, str(r[0]), *(str(v) for v in tuple(r)[cols])))
-    out: list[str] = []
-    for home, tariff, row in zip(loaded.homes, loaded.tariffs, rows.homes, strict=True):
-        payload = orjson.dumps(
-            [
-                list(map(str, row[2:5])),
-                sorted(static[home.home_id]),
-                repr(tariff),
-                prices.get(home.home_id, []),
-            ]
-        )
-        out.append(hashlib.sha256(payload).hexdigest())
     return out
 
 
@@ -140,18 +101,14 @@ async def plan_batch(
     report = PlanReport()
     horizon = Horizon.at(now, PLAN_HOURS)
     async with sessionmaker() as session:
-        loaded = await load_homes(session, user_ids, horizon)
-        report.homes = len(loaded.homes)
-        prints = await _fingerprints(session, loaded, now)
-        stored = await plans_of(session, [h.home_id for h in loaded.homes])
-        due = [
-            i
-            for i, h in enumerate(loaded.homes)
-            if force
-            or (p := stored.get(h.home_id)) is None
-            or p.fingerprint != prints[i]
-            or (now - p.created_at).total_seconds() >= MAX_PLAN_AGE_S
-        ]
+        # Aggregates first: only the owners of due homes have their devices loaded.
+        states = await home_states(session, user_ids, now)
+        report.homes = len(states)
+        wanted = {h for h, s in states.items() if force or s.due(now)}
+        owners = sorted({states[h].owner_id for h in wanted})
+        loaded = await load_homes(session, owners, horizon)
+        due = [i for i, h in enumerate(loaded.homes) if h.home_id in wanted]
+        stored = await plans_of(session, list(states))
         forecasts = forecast_homes([loaded.homes[i] for i in due], horizon)
         rows: list[dict[str, Any]] = []
         start = datetime.fromtimestamp(horizon.start_s, UTC)
@@ -172,7 +129,7 @@ async def plan_batch(
                     "baseline_cost": result.baseline_cost,
                     "currency": None if tariff is None else tariff.currency,
                     "target_missed": result.target_missed,
-                    "fingerprint": prints[i],
+                    "fingerprint": states[home.home_id].fingerprint,
                     "slots": _slots(
                         result,
                         bool(home.batteries),

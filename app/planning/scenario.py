@@ -11,16 +11,21 @@ recorded history. Nothing is written.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import models, tariffs
+from app.errors import TooManyRequests
 from app.planning.replay import Figures, replay
 from app.repositories.fleet import FleetRepository, FleetRows
 from app.repositories.history import HistoryRepository, HistoryTable
@@ -31,6 +36,13 @@ from app.simulation.electric_vehicle import away_seconds, away_windows_s
 
 MIN_DAYS = 1
 MAX_DAYS = 31
+MAX_ADDED_DEVICES = 20
+"""Devices a scenario may add, over its three lists."""
+MAX_DEVICE_DAYS = 31 * 120
+"""The most days x devices replayed (the home's active devices count twice, as it is and
+changed, plus the added ones) a scenario may ask: 31 days of a 60-device home. A replayed
+device-day costs about 2 ms of CPU (a 50-device home's week, both runs, ~10 s on the shared
+2-core machine), so one request is bounded to ~7 s of one core."""
 _FAR = datetime(9999, 1, 1, tzinfo=UTC)
 
 
@@ -196,6 +208,75 @@ def _join(a: FleetRows, b: FleetRows) -> FleetRows:
     )
 
 
+@dataclass
+class _Cache:
+    """Outcomes of this process's recent scenarios by what they were computed from (the home,
+    its inputs' fingerprint, the window, the changes), and the owners with one running."""
+
+    entries: OrderedDict[str, tuple[float, ScenarioOutcome]] = field(default_factory=OrderedDict)
+    running: set[uuid.UUID] = field(default_factory=set)
+
+    def get(self, key: str, now_s: float) -> ScenarioOutcome | None:
+        hit = self.entries.get(key)
+        if hit is None or hit[0] <= now_s:
+            return None
+        self.entries.move_to_end(key)
+        return hit[1]
+
+    def put(self, key: str, until_s: float, outcome: ScenarioOutcome, now_s: float) -> None:
+        for k in [k for k, (until, _) in self.entries.items() if until <= now_s]:
+            del self.entries[k]
+        self.entries[key] = (until_s, outcome)
+        while len(self.entries) > CACHE_ENTRIES:
+            self.entries.popitem(last=False)
+
+
+CACHE_ENTRIES = 256
+CACHE = _Cache()
+
+
+async def _cache_key(
+    session: AsyncSession,
+    home: models.Home,
+    days: int,
+    changes: ScenarioChanges,
+    start: datetime,
+    end: datetime,
+) -> str:
+    """What the outcome depends on: the home's devices, settings and tariff (the planning
+    fingerprint), the uploaded prices of the window, the window and the changes. Storage
+    levels are not in it: the replay rewinds them to the window's start from the history, so
+    the same window gives the same outcome however the levels moved since."""
+    from app.planning.due import home_states
+
+    state = (await home_states(session, [home.owner_id], end)).get(home.id)
+    slot = models.PriceSlotRow
+    prices = (
+        await session.execute(
+            select(
+                func.count(),
+                func.sum(slot.import_price_per_kwh),
+                func.sum(slot.export_price_per_kwh),
+            ).where(slot.home_id == home.id, slot.start >= start, slot.start < end)
+        )
+    ).one()
+    payload = repr(
+        (
+            str(home.id),
+            None if state is None else state.fingerprint,
+            tuple(prices),
+            days,
+            start.isoformat(),
+            [sorted(d.items()) for d in changes.batteries],
+            [sorted(d.items()) for d in changes.solar_panels],
+            [sorted(d.items()) for d in changes.electric_vehicles],
+            sorted(str(i) for i in changes.remove),
+            changes.tariff,
+        )
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
 async def run_scenario(
     session: AsyncSession,
     home: models.Home,
@@ -204,8 +285,36 @@ async def run_scenario(
     now: datetime,
     interval_s: int,
 ) -> ScenarioOutcome:
-    """Replay the home's last `days` as it is and with `changes` (nothing is written)."""
+    """Replay the home's last `days` as it is and with `changes` (nothing is written).
+
+    The same request within the hour gets the cached outcome; an owner with a scenario still
+    running gets RATE_LIMITED (the replay is seconds of CPU: one at a time per owner)."""
     start, end = window(now, days)
+    key = await _cache_key(session, home, days, changes, start, end)
+    now_s = time.time()
+    cached = CACHE.get(key, now_s)
+    if cached is not None:
+        return cached
+    if home.owner_id in CACHE.running:
+        raise TooManyRequests("a scenario of yours is still running; retry when it is done")
+    CACHE.running.add(home.owner_id)
+    try:
+        outcome = await _replayed(session, home, changes, start, end, interval_s)
+    finally:
+        CACHE.running.discard(home.owner_id)
+    # Valid while the window stays the same: until the next hour starts the next window.
+    CACHE.put(key, now_s + 3600.0, outcome, now_s)
+    return outcome
+
+
+async def _replayed(
+    session: AsyncSession,
+    home: models.Home,
+    changes: ScenarioChanges,
+    start: datetime,
+    end: datetime,
+    interval_s: int,
+) -> ScenarioOutcome:
     rows = home_rows(await FleetRepository(session).load([home.owner_id]), home.id)
     storage_ids = [r[0] for r in rows.batteries] + [r[0] for r in rows.evs]
     stored = await _stored_since(session, storage_ids, start)

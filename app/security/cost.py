@@ -59,6 +59,16 @@ FIELD_WEIGHTS: dict[tuple[str, str], int] = {
     ("Mutation", "loginUser"): 1_000,
     ("Mutation", "registerUser"): 1_000,
 }
+#: Fields priced by one of their integer arguments: (argument, its default, the largest value
+#: priced, cost per unit). A what-if `scenario` replays `days` of cycles through the engine
+#: (about a second of CPU per day of a large home), so it costs SCENARIO_DAY_COST per day: one
+#: 31-day scenario with all its figures fits in a request, two do not, nor thirty aliased 1-day
+#: ones; a request replays at most ~31 days. Values past the largest are priced at it (the
+#: resolver refuses them as BAD_USER_INPUT naming the argument).
+SCENARIO_DAY_COST = 63
+ARGUMENT_WEIGHTS: dict[tuple[str, str], tuple[str, int, int, int]] = {
+    ("Query", "scenario"): ("days", 7, 31, SCENARIO_DAY_COST),
+}
 #: Connections and their default page size (when `first` is absent).
 CONNECTION_PAGES: dict[str, int] = {"EnergyHistoryConnection": DEFAULT_PAGE_SIZE}
 #: Plain lists counted at their own `first` argument (default when absent), by item type:
@@ -209,7 +219,7 @@ class _Operation:
                 if selection.selection_set is not None:
                     depth = max(depth, 1 + sub.depth)
                 if field is not None:
-                    weight = FIELD_WEIGHTS.get((parent.name, name), 1)
+                    weight = self._weight(parent.name, name, selection)
                     own = self._first(field, selection, FIRST_LISTS)
                     factor = _list_factor(field.type, page if own is None else own)
                     cost += weight + factor * sub.cost
@@ -240,6 +250,25 @@ class _Operation:
             else:
                 summary = _NOTHING
         return summary
+
+    def _weight(self, type_name: str, name: str, node: FieldNode) -> int:
+        """The field's own cost: its FIELD_WEIGHTS entry, plus its priced argument's value
+        (a literal or the variable's; the default when absent or null) per unit."""
+        weight = FIELD_WEIGHTS.get((type_name, name), 1)
+        priced = ARGUMENT_WEIGHTS.get((type_name, name))
+        if priced is None:
+            return weight
+        argument_name, default, largest, unit = priced
+        value = default
+        for argument in node.arguments or ():
+            if argument.name.value != argument_name:
+                continue
+            given = argument.value
+            if isinstance(given, IntValueNode):
+                value = int(given.value)
+            elif isinstance(given, VariableNode):
+                value = self.variables.get(given.name.value, default)
+        return weight + unit * max(1, min(value, largest))
 
     def _page(self, field: Any, node: FieldNode) -> int | None:
         return self._first(field, node, CONNECTION_PAGES)

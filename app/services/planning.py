@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import models, tariffs
@@ -20,7 +20,9 @@ from app.errors import BadUserInput, NotFound
 from app.planning.forecast import MAX_HOURS, MIN_HOURS, SLOT_S, Horizon, forecast_home
 from app.planning.loading import load_homes
 from app.planning.scenario import (
+    MAX_ADDED_DEVICES,
     MAX_DAYS,
+    MAX_DEVICE_DAYS,
     MIN_DAYS,
     ScenarioChanges,
     ScenarioOutcome,
@@ -156,6 +158,29 @@ async def scenario(
     home = await get_owned_home(session, owner_id, home_id)
     if not MIN_DAYS <= days <= MAX_DAYS:
         raise BadUserInput("days", f"must be between {MIN_DAYS} and {MAX_DAYS}")
+    added_count = (
+        len(request.add_batteries)
+        + len(request.add_solar_panels)
+        + len(request.add_electric_vehicles)
+    )
+    if added_count > MAX_ADDED_DEVICES:
+        raise BadUserInput(
+            "input", f"adds {added_count} devices; at most {MAX_ADDED_DEVICES} in all"
+        )
+    # The replay's CPU is days x the devices of both runs: bounded before any replay.
+    active = await session.scalar(
+        select(func.count())
+        .select_from(models.Device)
+        .where(models.Device.home_id == home.id, models.Device.status == models.DeviceStatus.ACTIVE)
+    )
+    replayed = 2 * int(active or 0) + added_count
+    if days * replayed > MAX_DEVICE_DAYS:
+        most = max(MAX_DEVICE_DAYS // max(replayed, 1), 0)
+        raise BadUserInput(
+            "days",
+            f"days x devices replayed (both runs: {replayed}) must be at most {MAX_DEVICE_DAYS}"
+            f"; at most {most} days for this home and input",
+        )
     location = devices.Location(home.latitude, home.longitude)
     kinds = (
         ("addBatteries", models.DeviceKind.BATTERY, request.add_batteries),

@@ -78,7 +78,7 @@ from app.simulation.devices import (
 from app.simulation.electric_vehicle import CHARGE_TARGET, V2H_FLOOR, commute, driving_kwh
 from app.simulation.generator import generator_power_w
 from app.simulation.loads import air_conditioner_fraction, heater_fraction, load_power_w
-from app.simulation.solar import geocentric_sun, topocentric_elevation_deg
+from app.simulation.solar import GeocentricSun, geocentric_sun, topocentric_elevation_deg
 from app.simulation.solar_panel import cloud_factor, panel_power_w
 from app.simulation.status import (
     EV_CHARGING,
@@ -143,6 +143,9 @@ class FleetInput:
     battery_controls: BatteryControls | None = None
     generator_controls: GeneratorControls | None = None
     prices: PriceHorizon | None = None
+    sun: GeocentricSun | None = None
+    """The geocentric sun at `cycle_at` (one instant), precomputed by a caller that runs many
+    cycles (a replay: `solar.sun_instant`); None: computed here."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,7 +228,7 @@ def _solar(inp: FleetInput, cycle_s: float, seconds: int) -> DeviceResult:
     if len(panels) == 0:
         return DeviceResult(np.empty(0), np.empty(0, dtype=np.int8))
     # One instant for the whole batch: the costly geocentric part of SPA runs once.
-    sun = geocentric_sun(np.array([cycle_s]))
+    sun = geocentric_sun(np.array([cycle_s])) if inp.sun is None else inp.sun
     elevation = topocentric_elevation_deg(sun, panels.latitude, panels.longitude)
     power = panel_power_w(
         elevation,

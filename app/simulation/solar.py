@@ -139,6 +139,21 @@ def geocentric_sun(epoch_s: ArrayLike, *, delta_t: ArrayLike | None = None) -> G
     )
 
 
+def sun_instant(sun: GeocentricSun, index: int) -> GeocentricSun:
+    """The one instant `index` of a sun computed for many (`geocentric_sun` of a time grid).
+
+    A replay computes the sun once for its whole window (one vectorised call) and hands each
+    cycle its instant (`FleetInput.sun`), instead of the cycle computing it again.
+    """
+    pick = slice(index, index + 1)
+    return GeocentricSun(
+        sidereal_time_deg=sun.sidereal_time_deg[pick],
+        right_ascension_deg=sun.right_ascension_deg[pick],
+        declination_deg=sun.declination_deg[pick],
+        parallax_deg=sun.parallax_deg[pick],
+    )
+
+
 def topocentric_elevation_deg(
     sun: GeocentricSun,
     latitude: ArrayLike,

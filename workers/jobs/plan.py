@@ -4,9 +4,11 @@ Like the simulation (workers/jobs/simulate.py): the cron job is unique per run t
 per-interval lock, batch jobs have deterministic ids (`plan:{epoch}:{n}`), and a batch is
 idempotent (it replaces each home's plan whole). A batch job older than the simulation's
 staleness bound is skipped: a backlog (the hourly round of a large fleet) never piles up.
-Every interval each batch re-plans only the homes whose inputs changed or whose plan is an
-hour old (`app.planning.run`), so a change of prices or devices is planned within one
-interval, and every plan at least hourly.
+Every interval the orchestrator first runs the aggregate queries of `app.planning.due` (one
+row per home, no device rows) and enqueues batches of the owners that have a due home only;
+each batch re-plans only the homes whose inputs changed or whose plan is an hour old
+(`app.planning.run`), so a change of prices or devices is planned within one interval, and
+every plan at least hourly.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from arq import Retry
 from app import observability
 from app.errors import is_transient
 from app.live import keys
-from app.pipeline.cycle import all_user_ids, cycle_instant, split
+from app.pipeline.cycle import cycle_instant, split
+from app.planning.due import due_owner_ids
 from app.planning.run import plan_batch
 from workers.context import WorkerContext
 from workers.jobs.simulate import stale_after_s
@@ -39,7 +42,10 @@ async def run_planning(ctx: WorkerContext, *, at: datetime | None = None) -> dic
     lock_s = max(settings.SIMULATION_INTERVAL_S * 5, 60)
     if not await redis.set(keys.plan_lock_key(epoch), b"1", nx=True, ex=lock_s):
         return {"at": epoch, "skipped": True}
-    batches = split(await all_user_ids(ctx["sessionmaker"]), settings.PLAN_BATCH_USERS)
+    # One cheap pass of per-home aggregates: only owners with a due home get a batch job.
+    async with ctx["sessionmaker"]() as session:
+        owners = await due_owner_ids(session, instant)
+    batches = split(owners, settings.PLAN_BATCH_USERS)
     for n, batch in enumerate(batches):
         await redis.enqueue_job(
             "plan_user_batch", [str(u) for u in batch], epoch, n, _job_id=f"plan:{epoch}:{n}"
