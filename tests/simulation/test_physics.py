@@ -1,3 +1,4 @@
+# mypy: disable-error-code="arg-type"
 """Device physics of the engine: tilted panels against pvlib, the BDEW H0 household load, and
 thermostats keeping a room in its band; defaults reproduce the original models bit for bit."""
 
@@ -172,6 +173,7 @@ class TestHouseholdLoad:
         without = simulate_fleet(inp)
         result = simulate_fleet(dataclasses.replace(inp, households=households))
         assert without.users.consumption_w[0] == 0.0
+        assert result.households is not None
         power = result.households.power_w[0]
         assert 200.0 < power < 2000.0
         assert result.users.consumption_w[0] == power
