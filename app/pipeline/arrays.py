@@ -22,6 +22,7 @@ from app.simulation.devices import (
     UserArrays,
 )
 from app.simulation.fleet import EV_MODE_NAMES, FleetInput
+from app.simulation.physics_devices import HouseholdArrays, OrientationArrays, ThermostatArrays
 
 _EV_MODE_CODE = {name: code for code, name in enumerate(EV_MODE_NAMES)}
 
@@ -146,5 +147,40 @@ def build_input(rows: FleetRows, cycle_at: datetime) -> tuple[FleetInput, BatchH
         ),
         air_conditioners=loads(rows.air_conditioners),
         heaters=loads(rows.heaters),
+        solar_orientation=_orientation(s),
+        air_conditioner_thermostats=_thermostats(rows.air_conditioners),
+        heater_thermostats=_thermostats(rows.heaters),
+        households=HouseholdArrays(
+            key=_keys(rows.households),
+            user=owners(rows.households),
+            annual_consumption_kwh=_col(rows.households, 2),
+        ),
     )
     return fleet, homes
+
+
+def _orientation(rows: Sequence[Any]) -> OrientationArrays | None:
+    """Panel orientation from columns 7-9 (rows built without them: the flat original model)."""
+    if not rows or len(rows[0]) < 10:
+        return None
+    return OrientationArrays(_col(rows, 7), _col(rows, 8), _col(rows, 9))
+
+
+def _thermostats(rows: Sequence[Any]) -> ThermostatArrays | None:
+    """Thermostats from columns 3-8 (rows built without them: the original ramp)."""
+    if not rows or len(rows[0]) < 9:
+        return None
+
+    def opt(i: int) -> FloatArray:
+        return np.fromiter(
+            (math.nan if r[i] is None else r[i] for r in rows), dtype=np.float64, count=len(rows)
+        )
+
+    return ThermostatArrays(
+        switched_on=np.fromiter((bool(r[3]) for r in rows), dtype=np.bool_, count=len(rows)),
+        setpoint_c=opt(4),
+        hysteresis_c=_col(rows, 5),
+        indoor_c=opt(6),
+        running=np.fromiter((bool(r[7]) for r in rows), dtype=np.bool_, count=len(rows)),
+        simulated_at_s=_epoch(rows, 8),
+    )
