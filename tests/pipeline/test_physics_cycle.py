@@ -48,10 +48,12 @@ async def _room_is_state(sessionmaker: Any, live: LiveStore) -> None:
     assert rows[thermostat].simulated_at == COLD_NIGHT
     assert rows[plain].indoor_temperature_c is None  # no thermostat: no state
     assert rows[plain].simulated_at is None
-    temps = []
+    temps: list[float] = []
     for minute in range(1, 90):
         await run_cycle(sessionmaker, live, COLD_NIGHT + timedelta(minutes=minute), batch_users=10)
-        temps.append((await _rows(sessionmaker))[thermostat].indoor_temperature_c)
+        indoor = (await _rows(sessionmaker))[thermostat].indoor_temperature_c
+        assert indoor is not None
+        temps.append(indoor)
     assert min(temps) >= 20.0 - 1e-9
     assert max(temps) <= 22.0 + 1e-9
     assert len(set(temps)) > 10  # it moves: real state, advanced every cycle
