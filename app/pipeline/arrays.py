@@ -159,28 +159,33 @@ def build_input(rows: FleetRows, cycle_at: datetime) -> tuple[FleetInput, BatchH
     return fleet, homes
 
 
+def _at(rows: Sequence[Any], i: int, default: Any) -> list[Any]:
+    """Column `i` of each row; rows built without it (planning scenarios add such rows) and
+    NULLs take `default`."""
+    return [default if len(r) <= i or r[i] is None else r[i] for r in rows]
+
+
 def _orientation(rows: Sequence[Any]) -> OrientationArrays | None:
-    """Panel orientation from columns 7-9 (rows built without them: the flat original model)."""
-    if not rows or len(rows[0]) < 10:
+    """Panel orientation from columns 7-9 (rows without them: the flat original model)."""
+    if not any(len(r) >= 10 for r in rows):
         return None
-    return OrientationArrays(_col(rows, 7), _col(rows, 8), _col(rows, 9))
+    return OrientationArrays(
+        np.asarray(_at(rows, 7, 0.0), dtype=np.float64),
+        np.asarray(_at(rows, 8, 180.0), dtype=np.float64),
+        np.asarray(_at(rows, 9, -0.004), dtype=np.float64),
+    )
 
 
 def _thermostats(rows: Sequence[Any]) -> ThermostatArrays | None:
-    """Thermostats from columns 3-8 (rows built without them: the original ramp)."""
-    if not rows or len(rows[0]) < 9:
+    """Thermostats from columns 3-8 (rows without them: untouched, the original ramp)."""
+    if not any(len(r) >= 9 for r in rows):
         return None
-
-    def opt(i: int) -> FloatArray:
-        return np.fromiter(
-            (math.nan if r[i] is None else r[i] for r in rows), dtype=np.float64, count=len(rows)
-        )
-
+    simulated = [math.nan if t is None else t.timestamp() for t in _at(rows, 8, None)]
     return ThermostatArrays(
-        switched_on=np.fromiter((bool(r[3]) for r in rows), dtype=np.bool_, count=len(rows)),
-        setpoint_c=opt(4),
-        hysteresis_c=_col(rows, 5),
-        indoor_c=opt(6),
-        running=np.fromiter((bool(r[7]) for r in rows), dtype=np.bool_, count=len(rows)),
-        simulated_at_s=_epoch(rows, 8),
+        switched_on=np.asarray(_at(rows, 3, True), dtype=np.bool_),
+        setpoint_c=np.asarray(_at(rows, 4, math.nan), dtype=np.float64),
+        hysteresis_c=np.asarray(_at(rows, 5, 1.0), dtype=np.float64),
+        indoor_c=np.asarray(_at(rows, 6, math.nan), dtype=np.float64),
+        running=np.asarray(_at(rows, 7, False), dtype=np.bool_),
+        simulated_at_s=np.asarray(simulated, dtype=np.float64),
     )
