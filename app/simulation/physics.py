@@ -109,8 +109,10 @@ def thermostat_loads(
 ) -> tuple[FloatArray, RoomResult]:
     """Power of air conditioners (`cooling`) or heaters: rows without a setpoint keep the
     original ramp `ramp_power_w` (nothing when switched off), rows with one follow their room."""
-    if thermostats is None:
-        thermostats = ThermostatArrays.untouched(len(loads))
+    if thermostats is None:  # no thermostat anywhere: the original ramp, no state
+        n = len(loads)
+        nan = np.full(n, np.nan)
+        return ramp_power_w, RoomResult(np.zeros(n, np.bool_), nan, np.zeros(n, np.bool_), nan)
     if len(thermostats) != len(loads):
         raise ValueError("thermostats must be row-aligned with their loads")
     engaged = ~np.isnan(thermostats.setpoint_c)
