@@ -76,13 +76,16 @@ def year_sum(year: int) -> float:
 
 
 def profile_w_per_kwh(local: datetime) -> float:
-    """Mean power (W) per kWh/a of annual consumption at a local wall-clock instant."""
-    season = int(_season(np.array(local.month), np.array(local.day)))
-    day_type = int(_day_type(np.array(local.weekday())))
+    """Mean power (W) per kWh/a of annual consumption at a local wall-clock instant (plain
+    Python: it runs once per timezone and cycle)."""
+    md = local.month * 100 + local.day
+    season = WINTER if md >= 1101 or md <= 320 else SUMMER if 515 <= md <= 914 else TRANSITION
+    weekday = local.weekday()
+    day_type = SATURDAY if weekday == 5 else SUNDAY if weekday == 6 else WORKDAY
     slot = (local.hour * 60 + local.minute) // 15
     t = (local.timetuple().tm_yday - 1) + (slot + 1) / SLOTS_PER_DAY
-    value = _H0[season, day_type, slot] * float(dynamisation(np.array(t)))
-    return float(1000.0 * value / year_sum(local.year))
+    factor = -3.92e-10 * t**4 + 3.2e-7 * t**3 - 7.02e-5 * t**2 + 2.1e-3 * t + 1.24
+    return 1000.0 * H0[season][day_type][slot] * factor / year_sum(local.year)
 
 
 def household_power_w(
