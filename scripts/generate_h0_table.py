@@ -41,6 +41,7 @@ def main() -> None:
         "factor); `household.py` normalises them to the annual figure.",
         '"""',
         "",
+        "# fmt: off",
         "H0: tuple[tuple[tuple[float, ...], ...], ...] = (",
     ]
     for season in SEASONS:
@@ -54,6 +55,7 @@ def main() -> None:
             lines.append("        ),")
         lines.append("    ),")
     lines.append(")")
+    lines.append("# fmt: on")
     OUT.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
