@@ -41,6 +41,8 @@ DEMO_HOME: list[tuple[DeviceKind, dict[str, Any]]] = [
     ),
     (DeviceKind.AIR_CONDITIONER, {"name": "Living room AC", "rated_power_w": 3500}),
     (DeviceKind.HEATER, {"name": "Bathroom heater", "rated_power_w": 1500}),
+    # The home's base consumption (fridge, lighting, standby) on the BDEW H0 profile.
+    (DeviceKind.HOUSEHOLD, {"name": "Household", "annual_consumption_kwh": 3500}),
 ]
 
 _WEEKDAYS = [Weekday.MONDAY, Weekday.TUESDAY, Weekday.WEDNESDAY, Weekday.THURSDAY, Weekday.FRIDAY]
@@ -82,7 +84,8 @@ async def create_demo(settings: Settings, *, username: str, password: str) -> No
     finally:
         await engine.dispose()
     typer.echo(
-        f"Demo home created for '{username}' (6 devices, a time-of-use tariff in EUR).\n"
+        f"Demo home created for '{username}' ({len(DEMO_HOME)} devices, a time-of-use tariff"
+        " in EUR).\n"
         f"Log in at http://{settings.HOST}:{settings.PORT}/graphql with:\n"
         f'  mutation {{ loginUser(username: "{username}", password: "{password}") {{ token }} }}\n'
         "then send the token as 'Authorization: Bearer <token>'."

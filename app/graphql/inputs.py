@@ -16,7 +16,9 @@ from app.services import device as devices
 
 
 def type_name(kind: models.DeviceKind) -> str:
-    """The GraphQL type name of a kind: SOLAR_PANEL -> SolarPanel."""
+    """The GraphQL type name of a kind: SOLAR_PANEL -> SolarPanel (HOUSEHOLD -> HouseholdLoad)."""
+    if kind == models.DeviceKind.HOUSEHOLD:
+        return "HouseholdLoad"
     return "".join(part.capitalize() for part in kind.split("_"))
 
 

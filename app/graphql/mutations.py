@@ -41,6 +41,7 @@ from app.services import accounts, control
 from app.services import device as devices
 from app.services import home as homes
 from app.services import tariff as tariff_service
+from app.services import thermostat as thermostats
 from app.services import user as users
 from app.services.accounts import AuthResult
 
@@ -255,6 +256,7 @@ class Mutation:
     create_electric_vehicle = create_mutation(models.DeviceKind.ELECTRIC_VEHICLE)
     create_air_conditioner = create_mutation(models.DeviceKind.AIR_CONDITIONER)
     create_heater = create_mutation(models.DeviceKind.HEATER)
+    create_household_load = create_mutation(models.DeviceKind.HOUSEHOLD)
 
     @strawberry.mutation(permission_classes=AUTH)
     async def rename_device(self, info: Info, id: strawberry.ID, name: str) -> types.Device:
@@ -363,6 +365,26 @@ class Mutation:
         )
         converted: types.Generator = types.Generator.from_model(row)
         return converted
+
+    @strawberry.mutation(
+        permission_classes=AUTH,
+        description="Switch an air conditioner or heater and/or set its setpoint (degC, 5-35); "
+        "engages its thermostat from the next cycle.",
+    )
+    async def set_thermostat(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        on: bool | None = strawberry.UNSET,
+        setpoint_c: float | None = strawberry.UNSET,
+    ) -> types.Device:
+        owner = info.context.principal.user_id
+        switch = None if on is strawberry.UNSET else on
+        row = await unit_of_work(
+            info,
+            lambda s: thermostats.set_thermostat(s, owner, str(id), switch, optional(setpoint_c)),
+        )
+        return types.device_from_model(row)
 
     @strawberry.mutation(permission_classes=AUTH)
     async def create_home(self, info: Info, input: HomeInput) -> Home:

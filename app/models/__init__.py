@@ -12,7 +12,7 @@ from app.models.history import (
     HomeEnergyMinute,
 )
 from app.models.home import Home
-from app.models.loads import AirConditioner, Heater
+from app.models.loads import AirConditioner, Heater, HouseholdLoad
 from app.models.plan import PlanRow
 from app.models.producers import Generator, SolarPanel
 from app.models.storage import Battery, ElectricVehicle, EVMode
@@ -42,6 +42,7 @@ __all__ = [
     "HomeEnergyDay",
     "HomeEnergyHour",
     "HomeEnergyMinute",
+    "HouseholdLoad",
     "PlanRow",
     "PriceSlotRow",
     "RefreshToken",

@@ -19,6 +19,7 @@ class DeviceKind(StrEnum):
     ELECTRIC_VEHICLE = "ELECTRIC_VEHICLE"
     AIR_CONDITIONER = "AIR_CONDITIONER"
     HEATER = "HEATER"
+    HOUSEHOLD = "HOUSEHOLD"
 
     @property
     def model(self) -> type[Device]:

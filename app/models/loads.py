@@ -1,13 +1,30 @@
-"""Devices that consume power: air conditioners and heaters."""
+"""Devices that consume power: air conditioners, heaters and a home's household base load.
+
+Air conditioners and heaters carry a thermostat (docs/physics.md): `switched_on` (the API's
+`on`; off draws nothing; not named `on`, a reserved SQL word),
+`setpoint_c` (None = never set: the device follows the original outdoor-temperature ramp, so an
+untouched device draws what it always drew), `hysteresis_c`, and the room's state advanced by
+the simulation like a battery's level: `indoor_temperature_c`, `running` (whether it was
+drawing power at that instant) and `simulated_at` (the instant the state refers to).
+"""
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Float, ForeignKey
+from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, false, true
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.models.base import UTCDateTime
 from app.models.device import Device, DeviceKind, subclass_args
+
+DEFAULT_AC_SETPOINT_C = 24.0
+"""Setpoint an air conditioner reports (and starts from) until its owner sets one."""
+DEFAULT_HEATER_SETPOINT_C = 20.0
+"""Setpoint a heater reports (and starts from) until its owner sets one."""
+DEFAULT_HYSTERESIS_C = 1.0
+"""Half-width of the thermostat band, degC: switches at setpoint +- this."""
 
 
 class AirConditioner(Device):
@@ -19,6 +36,18 @@ class AirConditioner(Device):
         ForeignKey("device.id", ondelete="CASCADE"), primary_key=True
     )
     rated_power_w: Mapped[float] = mapped_column(Float, nullable=False)
+    switched_on: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=True, server_default=true()
+    )
+    setpoint_c: Mapped[float | None] = mapped_column(Float, nullable=True)
+    hysteresis_c: Mapped[float] = mapped_column(
+        Float, nullable=False, default=DEFAULT_HYSTERESIS_C, server_default="1"
+    )
+    indoor_temperature_c: Mapped[float | None] = mapped_column(Float, nullable=True)
+    running: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
+    simulated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class Heater(Device):
@@ -30,3 +59,30 @@ class Heater(Device):
         ForeignKey("device.id", ondelete="CASCADE"), primary_key=True
     )
     rated_power_w: Mapped[float] = mapped_column(Float, nullable=False)
+    switched_on: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=True, server_default=true()
+    )
+    setpoint_c: Mapped[float | None] = mapped_column(Float, nullable=True)
+    hysteresis_c: Mapped[float] = mapped_column(
+        Float, nullable=False, default=DEFAULT_HYSTERESIS_C, server_default="1"
+    )
+    indoor_temperature_c: Mapped[float | None] = mapped_column(Float, nullable=True)
+    running: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
+    simulated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class HouseholdLoad(Device):
+    """A home's base consumption (fridge, lighting, standby...) on the BDEW H0 profile."""
+
+    __tablename__ = "household_load"
+    __table_args__ = (
+        CheckConstraint("annual_consumption_kwh > 0", name="annual_consumption_positive"),
+    )
+    __mapper_args__ = subclass_args(DeviceKind.HOUSEHOLD)
+
+    id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("device.id", ondelete="CASCADE"), primary_key=True
+    )
+    annual_consumption_kwh: Mapped[float] = mapped_column(Float, nullable=False)

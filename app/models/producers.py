@@ -21,6 +21,8 @@ class SolarPanel(Device):
         CheckConstraint("max_capacity_w > 0", name="max_capacity_positive"),
         CheckConstraint("latitude >= -90 AND latitude <= 90", name="latitude_range"),
         CheckConstraint("longitude >= -180 AND longitude <= 180", name="longitude_range"),
+        CheckConstraint("tilt_deg >= 0 AND tilt_deg <= 90", name="tilt_range"),
+        CheckConstraint("azimuth_deg >= 0 AND azimuth_deg < 360", name="azimuth_range"),
     )
     __mapper_args__ = subclass_args(DeviceKind.SOLAR_PANEL)
 
@@ -36,6 +38,16 @@ class SolarPanel(Device):
     # it when the home moves (updateHome) or the panel moves to another home (moveDevice).
     follows_home: Mapped[bool] = mapped_column(
         Boolean, nullable=False, default=False, server_default=false()
+    )
+    # Orientation (docs/physics.md): tilt from horizontal, azimuth clockwise from north (180 =
+    # facing south). A flat panel (tilt 0, the default) keeps the original horizontal model.
+    tilt_deg: Mapped[float] = mapped_column(Float, nullable=False, default=0.0, server_default="0")
+    azimuth_deg: Mapped[float] = mapped_column(
+        Float, nullable=False, default=180.0, server_default="180"
+    )
+    # Power temperature coefficient (1/K) of a tilted panel's cell-temperature derating.
+    temperature_coefficient_per_k: Mapped[float] = mapped_column(
+        Float, nullable=False, default=-0.004, server_default="-0.004"
     )
 
 

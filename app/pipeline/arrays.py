@@ -23,6 +23,7 @@ from app.simulation.devices import (
     UserArrays,
 )
 from app.simulation.fleet import EV_MODE_NAMES, FleetInput
+from app.simulation.physics_devices import HouseholdArrays, OrientationArrays, ThermostatArrays
 
 _EV_MODE_CODE = {name: code for code, name in enumerate(EV_MODE_NAMES)}
 
@@ -151,5 +152,45 @@ def build_input(rows: FleetRows, cycle_at: datetime) -> tuple[FleetInput, BatchH
         ev_controls=ev_controls(e),
         battery_controls=battery_controls(b),
         generator_controls=generator_controls(rows.generators),
+        solar_orientation=_orientation(s),
+        air_conditioner_thermostats=_thermostats(rows.air_conditioners),
+        heater_thermostats=_thermostats(rows.heaters),
+        households=HouseholdArrays(
+            key=_keys(rows.households),
+            user=owners(rows.households),
+            annual_consumption_kwh=_col(rows.households, 2),
+        ),
     )
     return fleet, homes
+
+
+def _at(rows: Sequence[Any], i: int, default: Any) -> list[Any]:
+    """Column `i` of each row; rows built without it (planning scenarios add such rows) and
+    NULLs take `default`."""
+    return [default if len(r) <= i or r[i] is None else r[i] for r in rows]
+
+
+def _orientation(rows: Sequence[Any]) -> OrientationArrays | None:
+    """Panel orientation from columns 7-9 (rows without them: the flat original model)."""
+    if not any(len(r) >= 10 for r in rows):
+        return None
+    return OrientationArrays(
+        np.asarray(_at(rows, 7, 0.0), dtype=np.float64),
+        np.asarray(_at(rows, 8, 180.0), dtype=np.float64),
+        np.asarray(_at(rows, 9, -0.004), dtype=np.float64),
+    )
+
+
+def _thermostats(rows: Sequence[Any]) -> ThermostatArrays | None:
+    """Thermostats from columns 3-8 (rows without them: untouched, the original ramp)."""
+    if not any(len(r) >= 9 for r in rows):
+        return None
+    simulated = [math.nan if t is None else t.timestamp() for t in _at(rows, 8, None)]
+    return ThermostatArrays(
+        switched_on=np.asarray(_at(rows, 3, True), dtype=np.bool_),
+        setpoint_c=np.asarray(_at(rows, 4, math.nan), dtype=np.float64),
+        hysteresis_c=np.asarray(_at(rows, 5, 1.0), dtype=np.float64),
+        indoor_c=np.asarray(_at(rows, 6, math.nan), dtype=np.float64),
+        running=np.asarray(_at(rows, 7, False), dtype=np.bool_),
+        simulated_at_s=np.asarray(simulated, dtype=np.float64),
+    )

@@ -15,8 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app import models
 from app.errors import is_transient
 from app.live.pubsub import publish_batch
 from app.live.store import DeletionGuard, LiveStore
@@ -84,6 +86,25 @@ async def _persist(repo: FleetRepository, rows: FleetRows, result: FleetResult) 
             g.run_started_at_s[auto].tolist(),
             g.simulated_at_s[auto].tolist(),
         )
+    await _persist_rooms(repo, rows, result)
+
+
+async def _persist_rooms(repo: FleetRepository, rows: FleetRows, result: FleetResult) -> None:
+    """Thermostat rooms (only devices with a setpoint have state)."""
+    for model, kind_rows, rooms in (
+        (models.AirConditioner, rows.air_conditioners, result.air_conditioner_rooms),
+        (models.Heater, rows.heaters, result.heater_rooms),
+    ):
+        if rooms is None or not rooms.thermostat.any():
+            continue
+        pick = np.flatnonzero(rooms.thermostat)
+        await repo.save_rooms(
+            model,
+            [kind_rows[i][0] for i in pick.tolist()],
+            rooms.indoor_c[pick].tolist(),
+            rooms.running[pick].tolist(),
+            rooms.simulated_at_s[pick].tolist(),
+        )
 
 
 def _owners(rows: FleetRows) -> dict[uuid.UUID, tuple[uuid.UUID, uuid.UUID]]:
@@ -96,6 +117,7 @@ def _owners(rows: FleetRows) -> dict[uuid.UUID, tuple[uuid.UUID, uuid.UUID]]:
         rows.evs,
         rows.air_conditioners,
         rows.heaters,
+        rows.households,
     )
     return {r[0]: (r[1], owner_of[r[1]]) for kind in kinds for r in kind}
 
@@ -137,6 +159,7 @@ async def _run(
             "generators": [r[0] for r in rows.generators],
             "air_conditioners": [r[0] for r in rows.air_conditioners],
             "heaters": [r[0] for r in rows.heaters],
+            "households": [r[0] for r in rows.households],
             "batteries": [r[0] for r in rows.batteries],
             "evs": [r[0] for r in rows.evs],
         },

@@ -132,6 +132,8 @@ def build_history_rows(
     add(rows.generators, (result.generators.power_w * hours,), (0,))
     add(rows.air_conditioners, (result.air_conditioners.power_w * hours,), (1,))
     add(rows.heaters, (result.heaters.power_w * hours,), (1,))
+    if result.households is not None:
+        add(rows.households, (result.households.power_w * hours,), (1,))
     b, e = result.batteries, result.evs
     add(rows.batteries, _split(b.flow_w * b.elapsed_s / 3600.0), (2, 3))
     add(rows.evs, _split(e.flow_w * e.connected_s / 3600.0), (2, 3))

@@ -133,6 +133,9 @@ def encode_batch(
     for kind in ("solar", "generators", "air_conditioners", "heaters"):
         part = getattr(result, kind)
         _current(items, ids[kind], part.power_w, part.status, ts)
+    if result.households is not None and ids.get("households"):
+        h = result.households
+        _current(items, ids["households"], h.power_w, h.status, ts)
     _current(items, ids["batteries"], result.batteries.power_w, result.batteries.status, ts)
     _storage(
         items,

@@ -21,6 +21,17 @@ from app import models
 from app.db import asyncpg_connection
 
 ACTIVE = models.DeviceStatus.ACTIVE
+#: Solar columns after the original five: the orientation (device physics).
+ORIENTATION_COLUMNS = ["tilt_deg", "azimuth_deg", "temperature_coefficient_per_k"]
+#: Air conditioner / heater columns after the rated power: the thermostat and its room state.
+THERMOSTAT_COLUMNS = [
+    "switched_on",
+    "setpoint_c",
+    "hysteresis_c",
+    "indoor_temperature_c",
+    "running",
+    "simulated_at",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +49,10 @@ class FleetRows:
     evs: Sequence[Any]
     air_conditioners: Sequence[Any]
     heaters: Sequence[Any]
+    #: Household base loads: (id, home_id, annual_consumption_kwh). Solar rows carry the
+    #: orientation after the location (tilt, azimuth, temperature coefficient) and load rows the
+    #: thermostat after the rated power (`THERMOSTAT_COLUMNS`) when loaded from the database.
+    households: Sequence[Any] = ()
 
     @property
     def device_count(self) -> int:
@@ -50,6 +65,7 @@ class FleetRows:
                 self.evs,
                 self.air_conditioners,
                 self.heaters,
+                self.households,
             )
         )
 
@@ -119,7 +135,14 @@ class FleetRepository:
             homes=homes,
             solar=await self._kind(
                 models.SolarPanel,
-                ["panel_area_m2", "efficiency", "max_capacity_w", "latitude", "longitude"],
+                [
+                    "panel_area_m2",
+                    "efficiency",
+                    "max_capacity_w",
+                    "latitude",
+                    "longitude",
+                    *ORIENTATION_COLUMNS,
+                ],
                 user_ids,
             ),
             generators=await self._kind(
@@ -159,8 +182,11 @@ class FleetRepository:
                 ],
                 user_ids,
             ),
-            air_conditioners=await self._kind(models.AirConditioner, rated, user_ids),
-            heaters=await self._kind(models.Heater, rated, user_ids),
+            air_conditioners=await self._kind(
+                models.AirConditioner, [*rated, *THERMOSTAT_COLUMNS], user_ids
+            ),
+            heaters=await self._kind(models.Heater, [*rated, *THERMOSTAT_COLUMNS], user_ids),
+            households=await self._kind(models.HouseholdLoad, ["annual_consumption_kwh"], user_ids),
         )
 
     async def save_batteries(
@@ -268,6 +294,38 @@ class FleetRepository:
             ids,
             simulated_at_s,
             run_started_at=[_dt(t) for t in run_started_at_s],
+        )
+
+    async def save_rooms(
+        self,
+        model: type[models.AirConditioner] | type[models.Heater],
+        ids: Sequence[uuid.UUID],
+        indoor_c: Sequence[float],
+        running: Sequence[bool],
+        simulated_at_s: Sequence[float],
+    ) -> None:
+        """Store thermostat rooms like battery levels (a row at a later instant is kept)."""
+        if not ids:
+            return
+        if self._postgres:
+            name = cast(Table, model.__table__).name
+            await self._pg_exec(
+                f"""
+                UPDATE {name} AS t SET indoor_temperature_c = v.indoor, running = v.running,
+                       simulated_at = to_timestamp(v.sim)
+                FROM unnest($1::uuid[], $2::float8[], $3::bool[], $4::float8[])
+                     AS v(id, indoor, running, sim)
+                WHERE t.id = v.id
+                  AND (t.simulated_at IS NULL OR t.simulated_at < to_timestamp(v.sim))
+                """,
+                list(ids),
+                list(indoor_c),
+                list(running),
+                list(simulated_at_s),
+            )
+            return
+        await self._guarded_update(
+            model, ids, simulated_at_s, indoor_temperature_c=indoor_c, running=running
         )
 
     async def _guarded_update(

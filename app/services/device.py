@@ -78,6 +78,17 @@ def _bounded(check: Callable[..., float], maximum: float) -> Check:
 
 
 _power = _bounded(v.positive, MAX_POWER_W)
+MAX_ANNUAL_KWH = 10_000_000.0
+
+
+def _azimuth(field: str, value: float) -> float:
+    """Degrees clockwise from north, in [0, 360)."""
+    value = v.finite(field, value)
+    if not 0.0 <= value < 360.0:
+        raise BadUserInput(field, "must be at least 0 and less than 360")
+    return value
+
+
 _charging = {"flow_w": 0.0}
 
 #: Fields every kind's input starts with.
@@ -103,6 +114,9 @@ KINDS: dict[models.DeviceKind, KindSpec] = {
                 # Panels sit at the given location, else at their home's location.
                 Field("latitude", "latitude", v.latitude, default=lambda _, at: at.latitude),
                 Field("longitude", "longitude", v.longitude, default=lambda _, at: at.longitude),
+                # Orientation (docs/physics.md); the default is flat: the original model.
+                Field("tilt_deg", "tiltDeg", partial(v.in_range, low=0.0, high=90.0), default=0.0),
+                Field("azimuth_deg", "azimuthDeg", _azimuth, default=180.0),
             ),
             # A panel given no location follows its home when the home moves.
             derived=lambda given: {
@@ -165,6 +179,16 @@ KINDS: dict[models.DeviceKind, KindSpec] = {
         ),
         KindSpec(models.DeviceKind.AIR_CONDITIONER, _RATED),
         KindSpec(models.DeviceKind.HEATER, _RATED),
+        KindSpec(
+            models.DeviceKind.HOUSEHOLD,
+            (
+                Field(
+                    "annual_consumption_kwh",
+                    "annualConsumptionKwh",
+                    _bounded(v.positive, MAX_ANNUAL_KWH),
+                ),
+            ),
+        ),
     )
 }
 

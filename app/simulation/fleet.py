@@ -78,6 +78,15 @@ from app.simulation.devices import (
 from app.simulation.electric_vehicle import CHARGE_TARGET, V2H_FLOOR, commute, driving_kwh
 from app.simulation.generator import generator_power_w
 from app.simulation.loads import air_conditioner_fraction, heater_fraction, load_power_w
+from app.simulation.physics import (
+    HouseholdArrays,
+    OrientationArrays,
+    RoomResult,
+    ThermostatArrays,
+    household_load,
+    oriented_solar_power_w,
+    thermostat_loads,
+)
 from app.simulation.solar import GeocentricSun, geocentric_sun, topocentric_elevation_deg
 from app.simulation.solar_panel import cloud_factor, panel_power_w
 from app.simulation.status import (
@@ -114,6 +123,10 @@ __all__ = [
     "FleetInput",
     "FleetResult",
     "GeneratorArrays",
+    "HouseholdArrays",
+    "OrientationArrays",
+    "RoomResult",
+    "ThermostatArrays",
     "LoadArrays",
     "SolarArrays",
     "UserArrays",
@@ -146,6 +159,12 @@ class FleetInput:
     sun: GeocentricSun | None = None
     """The geocentric sun at `cycle_at` (one instant), precomputed by a caller that runs many
     cycles (a replay: `solar.sun_instant`); None: computed here."""
+    # Device physics (docs/physics.md); None = the original models (a flat panel, no thermostat,
+    # no household load). Orientation and thermostats are row-aligned with their kind.
+    solar_orientation: OrientationArrays | None = None
+    air_conditioner_thermostats: ThermostatArrays | None = None
+    heater_thermostats: ThermostatArrays | None = None
+    households: HouseholdArrays | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +230,10 @@ class FleetResult:
     users: UserResult
     generator_state: GeneratorState | None = None
     """AUTO run state to persist (all stopped, NaN times, without generator controls)."""
+    # Device physics: household loads (empty without), the rooms of thermostat devices.
+    households: DeviceResult | None = None
+    air_conditioner_rooms: RoomResult | None = None
+    heater_rooms: RoomResult | None = None
 
 
 def _per_user(user: IndexArray, values: FloatArray, n_users: int) -> FloatArray:
@@ -237,6 +260,10 @@ def _solar(inp: FleetInput, cycle_s: float, seconds: int) -> DeviceResult:
         panels.max_capacity_w,
         cloud_factor(panels.key, seconds),
     )
+    if inp.solar_orientation is not None:
+        power = oriented_solar_power_w(
+            panels, inp.solar_orientation, sun, elevation, power, cycle_s
+        )
     return DeviceResult(power, active_status(power))
 
 
@@ -338,6 +365,26 @@ def simulate_fleet(inp: FleetInput) -> FleetResult:
     temperature = outdoor_temperature_c(users.latitude, users.longitude, cycle_s)
     air_conditioners = _loads(inp.air_conditioners, air_conditioner_fraction(temperature))
     heaters = _loads(inp.heaters, heater_fraction(temperature))
+    ac_power, ac_rooms = thermostat_loads(
+        inp.air_conditioners,
+        inp.air_conditioner_thermostats,
+        air_conditioners.power_w,
+        temperature,
+        cycle_s,
+        inp.max_elapsed_s,
+        cooling=True,
+    )
+    air_conditioners = DeviceResult(ac_power, active_status(ac_power))
+    heater_power, heater_rooms = thermostat_loads(
+        inp.heaters,
+        inp.heater_thermostats,
+        heaters.power_w,
+        temperature,
+        cycle_s,
+        inp.max_elapsed_s,
+        cooling=False,
+    )
+    heaters = DeviceResult(heater_power, active_status(heater_power))
     solar_production = _per_user(inp.solar.user, solar.power_w, n_users)
     production = solar_production + _per_user(gens.user, generator_power, n_users)
     consumption = _per_user(
@@ -350,6 +397,15 @@ def simulate_fleet(inp: FleetInput) -> FleetResult:
         np.asarray(users.timezone, dtype=np.str_), return_inverse=True
     )
     ev = _ev_state(inp, cycle_s, [str(z) for z in zone_names], user_zone.astype(np.int64))
+    _check_users(
+        "households", inp.households.user if inp.households else np.empty(0, np.int64), n_users
+    )
+    household_power = household_load(
+        inp.households, [str(z) for z in zone_names], user_zone.astype(np.int64), cycle_s
+    )
+    households = DeviceResult(household_power, active_status(household_power))
+    if inp.households is not None:
+        consumption = consumption + _per_user(inp.households.user, household_power, n_users)
     fresh_ev = ~ev.replay
     capacity_wh = np.maximum(evs.capacity_kwh, 0.0) * 1000.0
     charge_wh = ev.charge_kwh * 1000.0
@@ -513,6 +569,9 @@ def simulate_fleet(inp: FleetInput) -> FleetResult:
             run_started_at_s=np.full(generator_power.shape, np.nan),
             simulated_at_s=np.full(generator_power.shape, np.nan),
         ),
+        households=households,
+        air_conditioner_rooms=ac_rooms,
+        heater_rooms=heater_rooms,
     )
 
 

@@ -18,7 +18,7 @@ from app.graphql.schema import schema as served_schema
 CONTRACT = """
 scalar DateTime
 
-enum DeviceKind { SOLAR_PANEL GENERATOR BATTERY ELECTRIC_VEHICLE AIR_CONDITIONER HEATER }
+enum DeviceKind { SOLAR_PANEL GENERATOR BATTERY ELECTRIC_VEHICLE AIR_CONDITIONER HEATER HOUSEHOLD }
 enum EVMode { CHARGING DISCHARGING OFFLINE }
 
 type User { id: ID! username: String! }

@@ -54,6 +54,7 @@ class TestDeviceKind:
             "electric_vehicle",
             "air_conditioner",
             "heater",
+            "household_load",
         }
 
     @pytest.mark.parametrize("kind", list(models.DeviceKind))

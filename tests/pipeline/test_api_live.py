@@ -59,7 +59,9 @@ class TestEnergyStats:
             d["live"]["powerW"] for d in devices if d["kind"] in ("SOLAR_PANEL", "GENERATOR")
         )
         consumption = sum(
-            d["live"]["powerW"] for d in devices if d["kind"] in ("AIR_CONDITIONER", "HEATER")
+            d["live"]["powerW"]
+            for d in devices
+            if d["kind"] in ("AIR_CONDITIONER", "HEATER", "HOUSEHOLD")
         )
         flow = sum(d["live"]["storage"]["flowW"] for d in devices if d["live"]["storage"])
         assert stats["timestamp"] == CYCLE.isoformat()
@@ -112,7 +114,7 @@ class TestDeviceLive:
 
         before = await mget_calls()
         devices = (await api.gql(DEVICES, token=token))["data"]["devices"]
-        assert len(devices) == 27
+        assert len(devices) == len(models.DeviceKind) + 1 + 20
         assert all(d["live"] is not None for d in devices)
         assert await mget_calls() - before == 1
 

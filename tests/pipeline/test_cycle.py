@@ -56,7 +56,7 @@ class TestRunCycle:
         user, devices = await create_home(db_session)
         await db_session.commit()
         report = await run_cycle(sessionmaker, live, NOON_MONDAY, batch_users=100)
-        assert report.devices == 6
+        assert report.devices == len(models.DeviceKind)
         assert report.users == 1
         assert not report.failed_users
         ts = NOON_MONDAY.isoformat()
@@ -93,7 +93,11 @@ class TestRunCycle:
             power = (await _json(redis, keys.device_current_key(device.id)))["power_w"]
             if device.kind in (models.DeviceKind.SOLAR_PANEL, models.DeviceKind.GENERATOR):
                 production += power
-            elif device.kind in (models.DeviceKind.AIR_CONDITIONER, models.DeviceKind.HEATER):
+            elif device.kind in (
+                models.DeviceKind.AIR_CONDITIONER,
+                models.DeviceKind.HEATER,
+                models.DeviceKind.HOUSEHOLD,
+            ):
                 consumption += power
             else:
                 flow += (await _json(redis, keys.device_storage_key(device.id)))["flow_w"]
@@ -214,7 +218,7 @@ class TestEmbeddedStore:
             await session.commit()
         live = LiveStore(MemoryBackend(), ttl_s=TTL)
         report = await run_cycle(state_sqlite.sessionmaker, live, NOON_MONDAY, batch_users=10)
-        assert report.devices == 6
+        assert report.devices == len(models.DeviceKind)
         stats = await live.energy_stats(user.id)
         assert stats is not None
         assert stats.timestamp == NOON_MONDAY

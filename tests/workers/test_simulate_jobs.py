@@ -95,7 +95,7 @@ class TestSimulateUserBatch:
         await redis.hset(keys.cycle_progress_key(epoch), mapping={"batches": 1})
         with time_machine.travel(CYCLE + timedelta(seconds=3), tick=False):
             result = await simulate_user_batch(ctx, [str(user.id)], epoch, 0)
-        assert result == {"devices": 6, "failed_users": []}
+        assert result == {"devices": len(models.DeviceKind), "failed_users": []}
         stats = orjson.loads(await redis.get(keys.user_energy_stats_key(user.id)))
         assert stats["timestamp"] == CYCLE.isoformat()
         assert int(await redis.get(keys.last_complete_cycle_key())) == epoch
@@ -143,7 +143,8 @@ class TestWorkers:
         assert sum(ran) == 4  # ceil(8 users / 2 per batch), each exactly once
         assert all(n > 0 for n in ran), ran  # both workers took part
         progress = await redis.hgetall(keys.cycle_progress_key(epoch))
-        assert int(progress[b"devices"]) == 7 * 6 + 1  # no batch simulated twice
+        # no batch simulated twice
+        assert int(progress[b"devices"]) == 7 * len(models.DeviceKind) + 1
         assert await redis.scard(keys.cycle_progress_key(epoch) + ":done") == 4
         for user in [*users, extra]:
             assert await redis.exists(keys.user_energy_stats_key(user.id)) == 1

@@ -23,6 +23,7 @@ from app.graphql.types.control import (
 from app.graphql.types.convert import from_attributes
 from app.graphql.types.enums import DeviceKind, EVMode
 from app.graphql.types.readings import DeviceReading
+from app.models.loads import DEFAULT_AC_SETPOINT_C, DEFAULT_HEATER_SETPOINT_C
 from app.repositories.device import DeviceRecord
 
 if TYPE_CHECKING:
@@ -84,6 +85,10 @@ class SolarPanel(Device):
     max_capacity_w: float
     latitude: float
     longitude: float
+    tilt_deg: float = strawberry.field(description="Tilt from horizontal, degrees (0: flat).")
+    azimuth_deg: float = strawberry.field(
+        description="Facing, degrees clockwise from north (180: south)."
+    )
 
 
 def _rated_load(name: str) -> Any:
@@ -171,8 +176,57 @@ def _rule_json(rule: DepartureRule) -> dict[str, Any]:
     }
 
 
-AirConditioner = _rated_load("AirConditioner")
-Heater = _rated_load("Heater")
+def _thermostatic(name: str) -> Any:
+    """An air conditioner or heater with its thermostat (docs/physics.md)."""
+
+    def from_model(cls: Any, m: models.Device | DeviceRecord) -> Any:
+        setpoint = m.setpoint_c  # type: ignore[union-attr]
+        default = (
+            DEFAULT_AC_SETPOINT_C
+            if m.kind == models.DeviceKind.AIR_CONDITIONER
+            else DEFAULT_HEATER_SETPOINT_C
+        )
+        return from_attributes(
+            cls,
+            m,
+            id=strawberry.ID(str(m.id)),
+            _uuid=m.id,
+            _home_id=m.home_id,
+            on=bool(m.switched_on),  # type: ignore[union-attr]
+            setpoint_c=default if setpoint is None else setpoint,
+        )
+
+    namespace = {
+        "__annotations__": {
+            "rated_power_w": float,
+            "on": bool,
+            "setpoint_c": float,
+            "indoor_temperature_c": float | None,
+        },
+        "__module__": __name__,
+        "on": strawberry.field(description="Switched off, the device draws nothing."),
+        "setpoint_c": strawberry.field(
+            description="Target room temperature, degC (default 24 for an air conditioner, 20 "
+            "for a heater; until set with setThermostat the device follows the outdoor "
+            "temperature)."
+        ),
+        "indoor_temperature_c": strawberry.field(
+            description="The room's simulated temperature, degC; null until the thermostat runs."
+        ),
+        "from_model": classmethod(from_model),
+    }
+    return strawberry.type(type(name, (Device,), namespace), name=name)
+
+
+AirConditioner = _thermostatic("AirConditioner")
+Heater = _thermostatic("Heater")
+
+
+@strawberry.type(name="HouseholdLoad")
+class HouseholdLoad(Device):
+    annual_consumption_kwh: float = strawberry.field(
+        description="Yearly consumption the BDEW H0 profile is scaled to, kWh."
+    )
 
 
 CONCRETE_TYPES: tuple[type[Device], ...] = (
@@ -182,6 +236,7 @@ CONCRETE_TYPES: tuple[type[Device], ...] = (
     ElectricVehicle,
     AirConditioner,
     Heater,
+    HouseholdLoad,
 )
 
 #: The GraphQL type of each kind.
@@ -192,6 +247,7 @@ TYPE_BY_KIND: dict[models.DeviceKind, type[Device]] = {
     models.DeviceKind.ELECTRIC_VEHICLE: ElectricVehicle,
     models.DeviceKind.AIR_CONDITIONER: AirConditioner,
     models.DeviceKind.HEATER: Heater,
+    models.DeviceKind.HOUSEHOLD: HouseholdLoad,
 }
 
 
