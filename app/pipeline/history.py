@@ -52,6 +52,14 @@ def default_interval_s() -> int:
     return get_settings().SIMULATION_INTERVAL_S
 
 
+@lru_cache(maxsize=1)
+def device_minute_rows() -> bool:
+    """HISTORY_DEVICE_MINUTE of this process (read once): devices also get interval rows."""
+    from app.config import get_settings
+
+    return get_settings().HISTORY_DEVICE_MINUTE
+
+
 def _split(energy_wh: FloatArray) -> tuple[FloatArray, FloatArray]:
     """Signed storage energy -> (charged, discharged), both >= 0."""
     return np.maximum(energy_wh, 0.0), np.maximum(-energy_wh, 0.0)
@@ -224,7 +232,9 @@ async def write_history(
     cycle = build_history_rows(
         rows, result, homes, cycle_at, interval_s or default_interval_s(), prices
     )
-    cost = await HistoryRepository(session).record(cycle.rows, cycle.home_rows, cycle.day_cost)
+    cost = await HistoryRepository(session).record(
+        cycle.rows, cycle.home_rows, cycle.day_cost, device_minute=device_minute_rows()
+    )
     return RecordedHistory(len(cycle.rows) + len(cycle.home_rows), cost)
 
 
