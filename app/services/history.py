@@ -1,9 +1,10 @@
 """Energy history: calendar buckets, validation and cursor pagination over the history tables.
 
 Buckets:
-- MINUTE, QUARTER_HOUR, HOUR: fixed UTC-aligned spans (a device's quarter hours come from its
-  quarter-hour rows, its minutes only exist with HISTORY_DEVICE_MINUTE) (every current UTC offset is a whole number
-  of quarter hours, so quarter hours are also local ones; hours are UTC hours).
+- MINUTE, QUARTER_HOUR, HOUR: fixed UTC-aligned spans (every current UTC offset is a whole number
+  of quarter hours, so quarter hours are also local ones; hours are UTC hours). A device's
+  quarter hours come from its quarter-hour rows; its minutes exist only with
+  HISTORY_DEVICE_MINUTE.
 - DAY, MONTH: the user's local calendar (IANA timezone): a day runs from local midnight to the
   next one, so it is 23 or 25 hours long when the clocks change.
 
