@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app import models
 from app.db import asyncpg_connection
 from app.models.history import DEVICE_COLUMNS, HISTORY_COLUMNS, MONEY_COLUMNS
+from app.repositories.partitions import PARTITION_SCHEMA, default_name
 
 
 class HistoryTable(Enum):
@@ -389,24 +390,21 @@ class HistoryRepository:
         )
         return (await self.session.execute(stmt)).all()
 
-    async def prune_minutes(
-        self, before: datetime, *, limit: int = PRUNE_CHUNK, devices_only: bool = False
-    ) -> int:
-        """Delete up to `limit` interval rows older than `before`; returns how many went.
+    async def _pg_prune_default(self, table: str, before: datetime, limit: int) -> int:
+        """PostgreSQL: delete up to `limit` rows older than `before` from `table`'s DEFAULT
+        partition (the day partitions go whole: app.repositories.partitions)."""
+        name = f"{PARTITION_SCHEMA}.{default_name(table)}"
+        status: str = await (await asyncpg_connection(self.session)).execute(
+            f"DELETE FROM {name} WHERE ctid = ANY(ARRAY("
+            f"SELECT ctid FROM {name} WHERE bucket_start < $1 LIMIT $2))",
+            before,
+            limit,
+        )
+        return int(status.rsplit(" ", 1)[-1])
 
-        `devices_only` keeps the homes' rows (subject = owner) and deletes the devices' ones.
-        The per-home interval rows (`home_energy_minute`) go with the totals' retention.
-        """
-        table = HistoryTable.MINUTE.table
-        if self._dialect == "postgresql":
-            only = " AND subject_id <> user_id" if devices_only else ""
-            status: str = await (await asyncpg_connection(self.session)).execute(
-                "DELETE FROM energy_minute WHERE ctid = ANY(ARRAY("
-                f"SELECT ctid FROM energy_minute WHERE bucket_start < $1{only} LIMIT $2))",
-                before,
-                limit,
-            )
-            return int(status.rsplit(" ", 1)[-1])
+    async def _sqlite_prune(
+        self, table: Table, before: datetime, limit: int, *, devices_only: bool = False
+    ) -> int:
         rowid: ColumnElement[Any] = literal_column("rowid")
         victims = select(rowid).select_from(table).where(table.c.bucket_start < before)
         if devices_only:
@@ -414,18 +412,39 @@ class HistoryRepository:
         result = await self.session.execute(delete(table).where(rowid.in_(victims.limit(limit))))
         return int(cast(Any, result).rowcount)
 
+    async def prune_minutes(
+        self, before: datetime, *, limit: int = PRUNE_CHUNK, devices_only: bool = False
+    ) -> int:
+        """Delete up to `limit` interval rows older than `before`; returns how many went.
+
+        `devices_only` keeps the homes' rows (subject = owner) and deletes the devices' ones
+        (only written with HISTORY_DEVICE_MINUTE; on PostgreSQL from every partition, by key).
+        Otherwise on PostgreSQL only the DEFAULT partition's rows (whole day partitions are
+        dropped instead). The per-home interval rows (`home_energy_minute`) go with the
+        totals' retention.
+        """
+        table = HistoryTable.MINUTE.table
+        if self._dialect != "postgresql":
+            return await self._sqlite_prune(table, before, limit, devices_only=devices_only)
+        if not devices_only:
+            return await self._pg_prune_default("energy_minute", before, limit)
+        status: str = await (await asyncpg_connection(self.session)).execute(
+            "DELETE FROM energy_minute WHERE (subject_id, bucket_start) IN ("
+            "SELECT subject_id, bucket_start FROM energy_minute "
+            "WHERE bucket_start < $1 AND subject_id <> user_id LIMIT $2)",
+            before,
+            limit,
+        )
+        return int(status.rsplit(" ", 1)[-1])
+
     async def prune_home_minutes(self, before: datetime, *, limit: int = PRUNE_CHUNK) -> int:
         """Delete up to `limit` per-home interval rows older than `before`; how many went."""
-        table = HistoryTable.MINUTE.home_table
         if self._dialect == "postgresql":
-            status: str = await (await asyncpg_connection(self.session)).execute(
-                "DELETE FROM home_energy_minute WHERE ctid = ANY(ARRAY("
-                "SELECT ctid FROM home_energy_minute WHERE bucket_start < $1 LIMIT $2))",
-                before,
-                limit,
-            )
-            return int(status.rsplit(" ", 1)[-1])
-        rowid: ColumnElement[Any] = literal_column("rowid")
-        victims = select(rowid).select_from(table).where(table.c.bucket_start < before)
-        result = await self.session.execute(delete(table).where(rowid.in_(victims.limit(limit))))
-        return int(cast(Any, result).rowcount)
+            return await self._pg_prune_default("home_energy_minute", before, limit)
+        return await self._sqlite_prune(HistoryTable.MINUTE.home_table, before, limit)
+
+    async def prune_quarters(self, before: datetime, *, limit: int = PRUNE_CHUNK) -> int:
+        """Delete up to `limit` device quarter-hour rows older than `before`; how many went."""
+        if self._dialect == "postgresql":
+            return await self._pg_prune_default("energy_quarter_hour", before, limit)
+        return await self._sqlite_prune(HistoryTable.QUARTER.table, before, limit)

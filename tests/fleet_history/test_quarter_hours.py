@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select, text
@@ -20,8 +21,8 @@ from app.pipeline.cycle import run_cycle
 from app.pipeline.history import device_minute_rows
 from app.repositories.history import quarter_start
 from tests.fixtures.factories import create_home
-from tests.history.test_backfill_retention import STORAGE_RESET, live, rows  # noqa: F401
-from tests.history.test_recording import cycles
+from tests.history.test_backfill_retention import STORAGE_RESET, live  # noqa: F401
+from tests.history.test_recording import cycles, rows
 
 HISTORY = ("energy_minute", "energy_quarter_hour", "energy_hour", "energy_day")
 # 22:50-23:10 UTC crosses an hour, quarters, and local midnight in Berlin.
@@ -70,7 +71,7 @@ async def both_modes(sessionmaker, live, monkeypatch, run: Callable[[], object])
     return default, opt_in
 
 
-def devices_of(table: dict) -> dict:
+def devices_of(table: dict[Any, Any]) -> dict[Any, Any]:
     return {k: v for k, v in table.items() if k[0] != v[0]}
 
 
