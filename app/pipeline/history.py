@@ -26,13 +26,18 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.pipeline.arrays import BatchHomes
 from app.pipeline.prices import BatchPrices, no_prices
 from app.repositories.fleet import FleetRows
 from app.repositories.history import PRUNE_CHUNK, DayCostRequest, HistoryRepository, HistoryRows
-from app.repositories.partitions import drop_expired, ensure_partitions, window
+from app.repositories.partitions import (
+    compact_quarters,
+    drop_expired,
+    ensure_partitions,
+    window,
+)
 from app.simulation.calendar import local_day_start, zone
 from app.simulation.fleet import FleetResult
 from app.tariffs import cost_of
@@ -251,11 +256,11 @@ async def prune_history(
     older rows that are not in a day partition; the number of `energy_minute` rows deleted.
 
     PostgreSQL: day partitions of yesterday .. today + AHEAD_DAYS are created; a day partition
-    goes whole once its day is older than the retention period; rows of the DEFAULT partition
-    are deleted chunk by chunk. SQLite: rows are deleted chunk by chunk. Device minute rows
-    (HISTORY_DEVICE_MINUTE) go after `device_retention_days` when that is shorter (row by row),
-    device quarter hours after `quarter_retention_days` (None: kept). Hour and day rollups are
-    kept for good.
+    goes whole once its day is older than the retention period; finished days' quarter-hour
+    partitions are compacted once; rows of the DEFAULT partition are deleted chunk by chunk.
+    SQLite: rows are deleted chunk by chunk. Device minute rows (HISTORY_DEVICE_MINUTE) go
+    after `device_retention_days` when that is shorter (row by row), device quarter hours after
+    `quarter_retention_days` (None: kept). Hour and day rollups are kept for good.
     """
     before = now - timedelta(days=retention_days)
     async with sessionmaker() as session:
@@ -271,8 +276,17 @@ async def prune_history(
             await session.commit()
         if days:
             dropped[table] = [d.isoformat() for d in days]
-    if created or dropped:
-        logger.info("history partitions", extra={"created": created, "dropped": dropped})
+    engine = sessionmaker.kw.get("bind")
+    compacted = await compact_quarters(engine, now) if isinstance(engine, AsyncEngine) else []
+    if created or dropped or compacted:
+        logger.info(
+            "history partitions",
+            extra={
+                "created": created,
+                "dropped": dropped,
+                "compacted": [d.isoformat() for d in compacted],
+            },
+        )
     total = await _prune(sessionmaker, before, devices_only=False)
     homes = await _chunks(sessionmaker, lambda repo: repo.prune_home_minutes(before))
     if homes:

@@ -13,6 +13,8 @@ so a missing partition never fails a cycle. The partitions live in their own sch
   deletes them from there row by row.
 - Retention drops a day partition once its whole day is older than the cut-off (so up to one
   day more than the retention period is kept), and deletes the DEFAULT partition's older rows.
+- Quarter-hour partitions are written with half-empty pages (HOT updates by every cycle of a
+  quarter); once their day is over they are compacted (`compact_quarters`).
 
 pg_partman is not needed (nothing here conflicts with it either).
 """
@@ -22,9 +24,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
+from typing import cast
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 #: The partitioned tables and their partitions' storage parameters. Quarter-hour rows are
 #: updated by every cycle of their quarter: half-empty pages keep those updates HOT.
@@ -150,3 +153,40 @@ async def drop_expired(session: AsyncSession, table: str, before: datetime) -> l
             await session.execute(text(f"DROP TABLE {PARTITION_SCHEMA}.{name}"))
             gone.append(parsed[1])
     return sorted(gone)
+
+
+#: Quarter-hour partitions this many days old or more are compacted (their day is over, no
+#: cycle updates them any more: the free half of their pages is only waste).
+COMPACT_AFTER_DAYS = 2
+
+_OPTIONS_SQL = (
+    "SELECT c.relname, c.reloptions FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+    "JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = 'energy_quarter_hour'"
+)
+
+
+async def compact_quarters(engine: AsyncEngine, now: datetime) -> list[date]:
+    """Rewrite the finished days' `energy_quarter_hour` partitions with full pages (fillfactor
+    100, `VACUUM FULL`), once each (PostgreSQL); the days compacted.
+
+    Their rows were written with half-empty pages, for the cycles' HOT updates; a day at least
+    COMPACT_AFTER_DAYS old is never updated again, and packing it halves its heap. `VACUUM FULL`
+    locks only that partition: reads of that day's quarter hours wait for it, cycles (which
+    write today's partition) do not.
+    """
+    if engine.dialect.name != "postgresql":
+        return []
+    last = now.astimezone(UTC).date() - timedelta(days=COMPACT_AFTER_DAYS)
+    done: list[date] = []
+    async with engine.connect() as conn:
+        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        for name, options in (await conn.execute(text(_OPTIONS_SQL))).all():
+            parsed = parse(str(name))
+            packed = "fillfactor=50" not in [str(o) for o in cast(list[object], options or [])]
+            if parsed is None or parsed[1] > last or packed:
+                continue
+            qualified = f"{PARTITION_SCHEMA}.{name}"
+            await conn.execute(text(f"ALTER TABLE {qualified} SET (fillfactor = 100)"))
+            await conn.execute(text(f"VACUUM (FULL, ANALYZE) {qualified}"))
+            done.append(parsed[1])
+    return sorted(done)

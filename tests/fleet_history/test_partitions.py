@@ -70,3 +70,26 @@ class TestPartitions:
         assert p.partition_name("energy_quarter_hour", day.date()) not in have
         assert p.partition_name("energy_quarter_hour", day.date() + timedelta(days=1)) in have
         assert await count(sessionmaker, "energy_quarter_hour", day.date()) == 1
+
+    async def test_finished_quarter_days_are_compacted_once_keeping_their_rows(self, sessionmaker):
+        day = (NOW - timedelta(days=3)).date()
+        async with sessionmaker() as s:
+            await s.execute(text(p.create_sql("energy_quarter_hour", day)))
+            await s.commit()
+        for n in range(4):
+            await insert_quarter(sessionmaker, p.day_bounds(day)[0] + timedelta(minutes=15 * n))
+        name = p.partition_name("energy_quarter_hour", day)
+        options = f"SELECT reloptions FROM pg_class WHERE relname = '{name}'"
+        async with sessionmaker() as s:
+            assert (await s.execute(text(options))).scalar() == ["fillfactor=50"]
+        await prune_history(sessionmaker, now=NOW, retention_days=7, quarter_retention_days=35)
+        async with sessionmaker() as s:
+            assert (await s.execute(text(options))).scalar() == ["fillfactor=100"]
+        assert await count(sessionmaker, "energy_quarter_hour", day) == 4
+        # Yesterday's partition (still written by late cycles) keeps its free space.
+        yesterday = p.partition_name("energy_quarter_hour", (NOW - timedelta(days=1)).date())
+        async with sessionmaker() as s:
+            found = await s.execute(
+                text(f"SELECT reloptions FROM pg_class WHERE relname = '{yesterday}'")
+            )
+            assert found.scalar() == ["fillfactor=50"]
