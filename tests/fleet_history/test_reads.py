@@ -4,9 +4,13 @@ MINUTE refused naming the resolution; HISTORY_DEVICE_MINUTE=true serves it again
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
+from app import models
+from app.pipeline.cycle import run_cycle
 from tests.fleet_history.test_quarter_hours import set_mode
 from tests.history.test_api import DEVICE_HISTORY, owner, run
+from tests.homes.test_homes_api import CYCLE, DELETE_HOME, new_device, new_home, ok
 
 WINDOW = {"from": "2026-01-12T07:00:00Z", "to": "2026-01-12T08:00:00Z"}
 
@@ -52,3 +56,22 @@ class TestDeviceReads:
             assert len(m) == 60
             for field in ("producedWh", "consumedWh", "chargedWh", "dischargedWh"):
                 assert sum(b[field] for b in m) == pytest.approx(sum(b[field] for b in q))
+
+
+class TestDeleteHome:
+    async def test_deleting_a_home_deletes_its_devices_quarter_hours(self, api, monkeypatch):
+        set_mode(monkeypatch, False)
+        token = await api.register("alice")
+        cabin = await new_home(api, token)
+        kept = await new_device(api, token, "Heater")
+        gone = await new_device(api, token, "Heater", cabin["id"])
+        await run_cycle(api.state.sessionmaker, api.state.live, CYCLE, batch_users=10)
+        assert await quarter_subjects(api) == {kept["id"], gone["id"]}
+        assert (await ok(api, DELETE_HOME, {"id": cabin["id"]}, token))["deleteHome"]
+        assert await quarter_subjects(api) == {kept["id"]}
+
+
+async def quarter_subjects(api):
+    async with api.state.sessionmaker() as s:
+        found = await s.scalars(select(models.EnergyQuarterHour.subject_id))
+        return {str(x) for x in found.all()}
