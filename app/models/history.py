@@ -1,6 +1,8 @@
-"""Energy history: one row per cycle interval, plus hour and local-day rollups.
+"""Energy history: one row per cycle interval (users, homes; devices with HISTORY_DEVICE_MINUTE),
+a quarter-hour bucket per device, plus hour and local-day rollups. See docs/history.md.
 
-Plain tables with bucketed upserts (no TimescaleDB needed). Every table is keyed by
+Bucketed upserts (no TimescaleDB needed; on PostgreSQL the interval tables are partitioned by
+day, app.repositories.partitions). Every table is keyed by
 (subject_id, bucket_start), where the subject is a device (what that device did) or a user (the
 home's totals). `user_id` is the owner, so deleting a user deletes their history.
 
@@ -13,6 +15,8 @@ home's totals). `user_id` is the owner, so deleting a user deletes their history
   through a statement-level trigger on `user` (migration `b5f0c2a7d9e1`); the same statement
   that inserts a cycle's rows adds them to `energy_hour`, whose foreign key does refuse a
   deleted user, so no row of an unknown user is recorded either.
+- `energy_quarter_hour`: devices, 15 UTC minutes, incremented by each cycle whose user row is
+  first inserted (a device has no minute row by default). Kept HISTORY_DEVICE_RETENTION_DAYS.
 - `energy_hour`: UTC hours, incremented only when a minute row is first inserted. Kept.
 - `energy_day`: the owner's local calendar days (`bucket_start` = local midnight as a UTC
   instant; 23 or 25 hours long on DST changes), incremented the same way. Kept.
