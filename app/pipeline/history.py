@@ -281,10 +281,10 @@ async def prune_history(
     if created or dropped or compacted:
         logger.info(
             "history partitions",
-            extra={
-                "created": created,
-                "dropped": dropped,
-                "compacted": [d.isoformat() for d in compacted],
+            extra={  # ("created" is a LogRecord attribute)
+                "partitions_created": created,
+                "partitions_dropped": dropped,
+                "partitions_compacted": [d.isoformat() for d in compacted],
             },
         )
     total = await _prune(sessionmaker, before, devices_only=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -37,7 +38,8 @@ async def insert_quarter(sessionmaker, at):
 
 
 class TestPartitions:
-    async def test_maintenance_creates_ahead_and_drops_expired_days(self, sessionmaker):
+    async def test_maintenance_creates_ahead_and_drops_expired_days(self, sessionmaker, caplog):
+        caplog.set_level(logging.INFO, logger="hems.history")
         await prune_history(sessionmaker, now=NOW, retention_days=7, quarter_retention_days=2)
         today = NOW.date()
         for table in p.PARTITIONED:
@@ -57,6 +59,7 @@ class TestPartitions:
         assert p.partition_name("energy_quarter_hour", yesterday.date()) not in have
         assert p.partition_name("energy_quarter_hour", later.date()) in have
         assert await count(sessionmaker, "energy_quarter_hour") == 0
+        assert any(r.getMessage() == "history partitions" for r in caplog.records)
         # The minute tables keep 7 days: yesterday's partition is still there.
         assert p.partition_name("energy_minute", yesterday.date()) in await names(
             sessionmaker, "energy_minute"
