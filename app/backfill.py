@@ -27,6 +27,7 @@ from app.db import create_engine, create_sessionmaker
 from app.live.store import LiveStore
 from app.pipeline.batch import simulate_batch
 from app.pipeline.cycle import all_user_ids, cycle_instant, split
+from app.repositories.partitions import ensure_partitions
 
 logger = logging.getLogger("hems.backfill")
 
@@ -90,6 +91,11 @@ async def backfill_range(
     """Simulate `user_ids` at each instant of `at` (oldest first) with the live cycle's code."""
     live = LiveStore(DiscardBackend(), ttl_s=1)
     report = BackfillReport(users=len(user_ids))
+    if at:
+        # PostgreSQL: the period's day partitions, where its rows are not in DEFAULT already.
+        async with sessionmaker() as session:
+            await ensure_partitions(session, min(at).date(), max(at).date())
+            await session.commit()
     batches = split(user_ids, batch_users)
     for n, instant in enumerate(at, 1):
         for batch in batches:

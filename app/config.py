@@ -48,6 +48,12 @@ class Settings(BaseSettings):
     #: same). Device rows are ~98 % of the volume (50 devices per home): at 500,000 devices a day
     #: of them is ~720 M rows, so a large fleet keeps homes' minutes longer than devices'.
     HISTORY_DEVICE_MINUTE_RETENTION_DAYS: int | None = Field(default=None, ge=1)
+    #: Per-device per-cycle (minute) rows, as before the quarter-hour buckets: an operator's
+    #: opt-in for small installations (`Device.history(MINUTE)` needs it). Off: each device's
+    #: energy goes only into its quarter-hour, hour and day buckets (docs/history.md).
+    HISTORY_DEVICE_MINUTE: bool = False
+    #: Days the per-device quarter-hour rows are kept (hour and day rollups are kept for good).
+    HISTORY_DEVICE_RETENTION_DAYS: int = Field(default=35, ge=1)
     #: Websocket subscriptions: operations per connection, connections per user (per process).
     WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: int = Field(default=10, ge=1)
     WS_MAX_CONNECTIONS_PER_USER: int = Field(default=5, ge=1)

@@ -45,6 +45,7 @@ def start_embedded_retention(state: AppState) -> None:
         state.sessionmaker,
         settings.HISTORY_MINUTE_RETENTION_DAYS,
         settings.HISTORY_DEVICE_MINUTE_RETENTION_DAYS,
+        settings.HISTORY_DEVICE_RETENTION_DAYS,
     )
     state.background.append(asyncio.create_task(task, name="hems-history-retention"))
 

@@ -35,6 +35,7 @@ async def resolve_history(
     after: str | None,
     *,
     home_timezone: str | None = None,
+    device: bool = False,
 ) -> EnergyHistoryConnection:
     """A page of the subject's history on the caller's local calendar (ownership checked by
     the caller of this function); with `home_timezone`, a home's totals on its calendar. The
@@ -47,6 +48,8 @@ async def resolve_history(
         first,
         after,
         home_timezone=home_timezone,
+        device=device,
+        device_minute=info.context.settings.HISTORY_DEVICE_MINUTE,
     )
     page = await info.context.loaders.history_page.load(request)
     return EnergyHistoryConnection.from_page(page)
@@ -55,11 +58,14 @@ async def resolve_history(
 def history_field(
     subject: Callable[[Any, Info], uuid.UUID],
     home_timezone: Callable[[Any], str] | None = None,
+    *,
+    device: bool = False,
     **field: Any,
 ) -> Any:
     """A history connection field (`energyHistory`, `Device.history`, `Home.energyHistory`):
     one argument list, the subject (a user, a device, a home) given by `subject(root, info)`;
-    for a home, `home_timezone(root)` is its calendar; `field`: strawberry.field's."""
+    for a home, `home_timezone(root)` is its calendar; `device`: a device's history (its
+    MINUTE resolution needs HISTORY_DEVICE_MINUTE); `field`: strawberry.field's."""
 
     async def resolve(
         root: Any,
@@ -73,7 +79,7 @@ def history_field(
         subject_id = subject(root, info)
         tz = None if home_timezone is None else home_timezone(root)
         return await resolve_history(
-            info, subject_id, resolution, from_, to, first, after, home_timezone=tz
+            info, subject_id, resolution, from_, to, first, after, home_timezone=tz, device=device
         )
 
     return strawberry.field(resolver=resolve, **field)

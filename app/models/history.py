@@ -1,6 +1,8 @@
-"""Energy history: one row per cycle interval, plus hour and local-day rollups.
+"""Energy history: one row per cycle interval (users, homes; devices with HISTORY_DEVICE_MINUTE),
+a quarter-hour bucket per device, plus hour and local-day rollups. See docs/history.md.
 
-Plain tables with bucketed upserts (no TimescaleDB needed). Every table is keyed by
+Bucketed upserts (no TimescaleDB needed; on PostgreSQL the interval tables are partitioned by
+day, app.repositories.partitions). Every table is keyed by
 (subject_id, bucket_start), where the subject is a device (what that device did) or a user (the
 home's totals). `user_id` is the owner, so deleting a user deletes their history.
 
@@ -13,6 +15,8 @@ home's totals). `user_id` is the owner, so deleting a user deletes their history
   through a statement-level trigger on `user` (migration `b5f0c2a7d9e1`); the same statement
   that inserts a cycle's rows adds them to `energy_hour`, whose foreign key does refuse a
   deleted user, so no row of an unknown user is recorded either.
+- `energy_quarter_hour`: devices, 15 UTC minutes, incremented by each cycle whose user row is
+  first inserted (a device has no minute row by default). Kept HISTORY_DEVICE_RETENTION_DAYS.
 - `energy_hour`: UTC hours, incremented only when a minute row is first inserted. Kept.
 - `energy_day`: the owner's local calendar days (`bucket_start` = local midnight as a UTC
   instant; 23 or 25 hours long on DST changes), incremented the same way. Kept.
@@ -35,7 +39,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Index, Uuid
+from sqlalchemy import Float, ForeignKey, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, UTCDateTime
@@ -79,12 +83,39 @@ class _EnergyBucket:
     export_revenue: Mapped[float] = _money()
 
 
+#: PostgreSQL: the tables with a retention period are partitioned by UTC day (`bucket_start`),
+#: so that retention drops whole partitions (app.repositories.partitions). SQLite: plain tables.
+DAY_PARTITIONED = {"postgresql_partition_by": "RANGE (bucket_start)"}
+
+#: The figures a device row can carry (devices exchange nothing with the grid and carry no
+#: money): the only columns of `energy_quarter_hour`.
+DEVICE_COLUMNS = ENERGY_COLUMNS[:4]
+
+
 class EnergyMinute(_EnergyBucket, Base):
+    """One row per user per cycle (and per device with HISTORY_DEVICE_MINUTE)."""
+
     __tablename__ = "energy_minute"
     # No foreign key (see the module docstring); the index serves the delete-user trigger.
     user_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False, index=True)
-    # Retention deletes by age across all subjects.
-    __table_args__ = (Index("ix_energy_minute_bucket_start", "bucket_start"),)
+    __table_args__ = DAY_PARTITIONED
+
+
+class EnergyQuarterHour(Base):
+    """One row per device per 15 UTC minutes: the sum of its cycles' energy in that quarter,
+    added by each cycle (kept HISTORY_DEVICE_RETENTION_DAYS). No money and no grid columns
+    (always 0 on a device), and no foreign key on the owner (a trigger on "user" deletes the
+    rows, as for `energy_minute`)."""
+
+    __tablename__ = "energy_quarter_hour"
+    __table_args__ = {**DAY_PARTITIONED, "postgresql_with": {"fillfactor": 50}}
+    subject_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    bucket_start: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False, index=True)
+    produced_wh: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+    consumed_wh: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+    charged_wh: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+    discharged_wh: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
 
 
 #: Rollup rows are updated every cycle: leave room on each page for HOT updates.
@@ -127,7 +158,7 @@ class HomeEnergyMinute(_HomeEnergyBucket, Base):
     """Per-home interval rows; pruned with `energy_minute`'s totals retention."""
 
     __tablename__ = "home_energy_minute"
-    __table_args__ = (Index("ix_home_energy_minute_bucket_start", "bucket_start"),)
+    __table_args__ = DAY_PARTITIONED
 
 
 class HomeEnergyHour(_HomeEnergyBucket, Base):
@@ -147,12 +178,14 @@ class HomeEnergyDay(_HomeEnergyBucket, Base):
 
 
 __all__ = [
+    "DEVICE_COLUMNS",
     "ENERGY_COLUMNS",
     "HISTORY_COLUMNS",
     "MONEY_COLUMNS",
     "EnergyDay",
     "EnergyHour",
     "EnergyMinute",
+    "EnergyQuarterHour",
     "HomeEnergyDay",
     "HomeEnergyHour",
     "HomeEnergyMinute",

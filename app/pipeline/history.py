@@ -19,19 +19,25 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.pipeline.arrays import BatchHomes
 from app.pipeline.prices import BatchPrices, no_prices
 from app.repositories.fleet import FleetRows
 from app.repositories.history import PRUNE_CHUNK, DayCostRequest, HistoryRepository, HistoryRows
+from app.repositories.partitions import (
+    compact_quarters,
+    drop_expired,
+    ensure_partitions,
+    window,
+)
 from app.simulation.calendar import local_day_start, zone
 from app.simulation.fleet import FleetResult
 from app.tariffs import cost_of
@@ -50,6 +56,14 @@ def default_interval_s() -> int:
     from app.config import get_settings
 
     return get_settings().SIMULATION_INTERVAL_S
+
+
+@lru_cache(maxsize=1)
+def device_minute_rows() -> bool:
+    """HISTORY_DEVICE_MINUTE of this process (read once): devices also get interval rows."""
+    from app.config import get_settings
+
+    return get_settings().HISTORY_DEVICE_MINUTE
 
 
 def _split(energy_wh: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -226,7 +240,9 @@ async def write_history(
     cycle = build_history_rows(
         rows, result, homes, cycle_at, interval_s or default_interval_s(), prices
     )
-    cost = await HistoryRepository(session).record(cycle.rows, cycle.home_rows, cycle.day_cost)
+    cost = await HistoryRepository(session).record(
+        cycle.rows, cycle.home_rows, cycle.day_cost, device_minute=device_minute_rows()
+    )
     return RecordedHistory(len(cycle.rows) + len(cycle.home_rows), cost)
 
 
@@ -236,30 +252,66 @@ async def prune_history(
     now: datetime,
     retention_days: int,
     device_retention_days: int | None = None,
+    quarter_retention_days: int | None = None,
 ) -> int:
-    """Delete interval rows older than the retention period, chunk by chunk; the number of
-    `energy_minute` rows deleted.
+    """The history maintenance: create the day partitions ahead, drop the expired ones, delete
+    older rows that are not in a day partition; the number of `energy_minute` rows deleted.
 
-    Device rows go after `device_retention_days` when that is shorter (the users' rows and the
-    per-home rows of `home_energy_minute` stay for `retention_days`). Hour and day rollups are
-    kept for good.
+    PostgreSQL: day partitions of yesterday .. today + AHEAD_DAYS are created; a day partition
+    goes whole once its day is older than the retention period; finished days' quarter-hour
+    partitions are compacted once; rows of the DEFAULT partition are deleted chunk by chunk.
+    SQLite: rows are deleted chunk by chunk. Device minute rows (HISTORY_DEVICE_MINUTE) go
+    after `device_retention_days` when that is shorter (row by row), device quarter hours after
+    `quarter_retention_days` (None: kept). Hour and day rollups are kept for good.
     """
     before = now - timedelta(days=retention_days)
+    async with sessionmaker() as session:
+        created = await ensure_partitions(session, *window(now))
+        await session.commit()
+    dropped: dict[str, list[str]] = {}
+    cutoffs = {"energy_minute": before, "home_energy_minute": before}
+    if quarter_retention_days is not None:
+        cutoffs["energy_quarter_hour"] = now - timedelta(days=quarter_retention_days)
+    for table, cutoff in cutoffs.items():
+        async with sessionmaker() as session:
+            days = await drop_expired(session, table, cutoff)
+            await session.commit()
+        if days:
+            dropped[table] = [d.isoformat() for d in days]
+    engine = sessionmaker.kw.get("bind")
+    compacted = await compact_quarters(engine, now) if isinstance(engine, AsyncEngine) else []
+    if created or dropped or compacted:
+        logger.info(
+            "history partitions",
+            extra={  # ("created" is a LogRecord attribute)
+                "partitions_created": created,
+                "partitions_dropped": dropped,
+                "partitions_compacted": [d.isoformat() for d in compacted],
+            },
+        )
     total = await _prune(sessionmaker, before, devices_only=False)
-    homes = await _prune_homes(sessionmaker, before)
+    homes = await _chunks(sessionmaker, lambda repo: repo.prune_home_minutes(before))
     if homes:
         logger.info("pruned per-home energy history", extra={"rows": homes})
+    if quarter_retention_days is not None:
+        cutoff = cutoffs["energy_quarter_hour"]
+        quarters = await _chunks(sessionmaker, lambda repo: repo.prune_quarters(cutoff))
+        if quarters:
+            logger.info("pruned device quarter hours", extra={"rows": quarters})
     if device_retention_days is not None and device_retention_days < retention_days:
         before = now - timedelta(days=device_retention_days)
         total += await _prune(sessionmaker, before, devices_only=True)
     return total
 
 
-async def _prune_homes(sessionmaker: async_sessionmaker[AsyncSession], before: datetime) -> int:
+async def _chunks(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    step: Callable[[HistoryRepository], Awaitable[int]],
+) -> int:
     total = 0
     while True:
         async with sessionmaker() as session:
-            deleted = await HistoryRepository(session).prune_home_minutes(before)
+            deleted = await step(HistoryRepository(session))
             await session.commit()
         total += deleted
         if deleted < PRUNE_CHUNK:
@@ -269,21 +321,16 @@ async def _prune_homes(sessionmaker: async_sessionmaker[AsyncSession], before: d
 async def _prune(
     sessionmaker: async_sessionmaker[AsyncSession], before: datetime, *, devices_only: bool
 ) -> int:
-    total = 0
-    while True:
-        async with sessionmaker() as session:
-            repo = HistoryRepository(session)
-            deleted = await repo.prune_minutes(before, devices_only=devices_only)
-            await session.commit()
-        total += deleted
-        if deleted < PRUNE_CHUNK:
-            return total
+    return await _chunks(
+        sessionmaker, lambda repo: repo.prune_minutes(before, devices_only=devices_only)
+    )
 
 
 async def retention_loop(
     sessionmaker: async_sessionmaker[AsyncSession],
     retention_days: int,
     device_retention_days: int | None = None,
+    quarter_retention_days: int | None = None,
 ) -> None:
     """Embedded default: prune at start, then every RETENTION_EVERY_S (ARQ cron otherwise)."""
     while True:
@@ -293,6 +340,7 @@ async def retention_loop(
                 now=datetime.now(UTC),
                 retention_days=retention_days,
                 device_retention_days=device_retention_days,
+                quarter_retention_days=quarter_retention_days,
             )
             if deleted:
                 logger.info("pruned energy history", extra={"rows": deleted})

@@ -9,23 +9,26 @@ batch therefore never double counts, and all three tables change in the batch's 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, delete, literal_column, select
+from sqlalchemy import ColumnElement, Float, Table, delete, literal, literal_column, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import models
 from app.db import asyncpg_connection
-from app.models.history import HISTORY_COLUMNS, MONEY_COLUMNS
+from app.models.history import DEVICE_COLUMNS, HISTORY_COLUMNS, MONEY_COLUMNS
+from app.repositories.partitions import PARTITION_SCHEMA, default_name
 
 
 class HistoryTable(Enum):
     MINUTE = "energy_minute"
+    #: Devices only (no home table of this resolution).
+    QUARTER = "energy_quarter_hour"
     HOUR = "energy_hour"
     DAY = "energy_day"
 
@@ -104,18 +107,32 @@ def _v_cols(alias: str = "v") -> str:
 _V_COLS = _v_cols()
 
 
-def _add_set(table: str) -> str:
+def _add_set(table: str, columns: Sequence[str] = HISTORY_COLUMNS) -> str:
     """The rollup update: every additive column (never the day's fixed charge)."""
-    return ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in HISTORY_COLUMNS)
+    return ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in columns)
+
+
+_DEV_COLS = ", ".join(DEVICE_COLUMNS)
+_QUARTER_SET = _add_set("energy_quarter_hour", DEVICE_COLUMNS)
+
+
+def quarter_start(instant: datetime) -> datetime:
+    """Start of the 15-minute UTC bucket holding `instant`."""
+    epoch = int(instant.timestamp())
+    return datetime.fromtimestamp(epoch - epoch % 900, UTC)
 
 
 def _floats(first: int, count: int) -> str:
     return ", ".join(f"${i}::float8[]" for i in range(first, first + count))
 
 
-# One round trip on PostgreSQL: the arrays are unnested once, the minute insert reports which
-# subjects were new, and only those are added to the rollups. The day's fixed charge is written
-# by the insert that creates the day row and left alone by the updates.
+# One round trip on PostgreSQL: the arrays are unnested once; the minute insert takes the users'
+# rows (and the devices' with HISTORY_DEVICE_MINUTE, the last parameter) and reports which were
+# new; a user's row is new exactly when its interval is recorded for the first time, so only the
+# rows of those users (the user's and its devices') are added to the quarter hours (devices),
+# hours and days. A re-run finds the user's minute row and adds nothing. (A device row is never
+# without its user's row: the user's figures are the sums of its devices', all >= 0.) The day's
+# fixed charge is written by the insert that creates the day row and left alone by the updates.
 _PG_RECORD = f"""
 WITH v AS (
     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], {_floats(4, _N + 1)})
@@ -123,17 +140,23 @@ WITH v AS (
 ), fresh AS (
     INSERT INTO energy_minute (subject_id, bucket_start, user_id, {_COLS})
     SELECT v.subject_id, ${_N + 5}::timestamptz, v.user_id, {_V_COLS} FROM v
+    WHERE v.subject_id = v.user_id OR ${_N + 8}::boolean
     ON CONFLICT (subject_id, bucket_start) DO NOTHING
     RETURNING subject_id
+), n AS (
+    SELECT v.* FROM v WHERE v.user_id IN (SELECT subject_id FROM fresh)
+), quarter AS (
+    INSERT INTO energy_quarter_hour (subject_id, bucket_start, user_id, {_DEV_COLS})
+    SELECT n.subject_id, ${_N + 7}::timestamptz, n.user_id, {_DEV_COLS} FROM n
+    WHERE n.subject_id <> n.user_id
+    ON CONFLICT (subject_id, bucket_start) DO UPDATE SET {_QUARTER_SET}
 ), hour AS (
     INSERT INTO energy_hour (subject_id, bucket_start, user_id, {_COLS})
-    SELECT v.subject_id, ${_N + 6}::timestamptz, v.user_id, {_V_COLS}
-    FROM v JOIN fresh USING (subject_id)
+    SELECT n.subject_id, ${_N + 6}::timestamptz, n.user_id, {_v_cols("n")} FROM n
     ON CONFLICT (subject_id, bucket_start) DO UPDATE SET {_add_set("energy_hour")}
 )
 INSERT INTO energy_day (subject_id, bucket_start, user_id, {_COLS}, fixed_charge)
-SELECT v.subject_id, v.day_start, v.user_id, {_V_COLS}, COALESCE(v.fixed_charge, 0)
-FROM v JOIN fresh USING (subject_id)
+SELECT n.subject_id, n.day_start, n.user_id, {_v_cols("n")}, COALESCE(n.fixed_charge, 0) FROM n
 ON CONFLICT (subject_id, bucket_start) DO UPDATE SET {_add_set("energy_day")}
 """
 
@@ -193,11 +216,14 @@ class HistoryRepository:
         rows: HistoryRows,
         homes: HistoryRows | None = None,
         day_cost: DayCostRequest | None = None,
+        *,
+        device_minute: bool = False,
     ) -> dict[uuid.UUID, float]:
-        """Insert a cycle's interval rows once and add the new ones to their hour/day rollups;
-        `homes` (subject = home id) go the same way into the per-home tables. Returns the day
-        cost so far (import cost - export revenue + fixed charge) of the homes of `day_cost`,
-        read by the same statement that writes the homes' rows on PostgreSQL."""
+        """Insert a cycle's interval rows once and add the new ones to their rollups (devices:
+        quarter hour, hour, day; users: hour, day); `homes` (subject = home id) go the same way
+        into the per-home tables. Devices get interval rows too with `device_minute`. Returns
+        the day cost so far (import cost - export revenue + fixed charge) of the homes of
+        `day_cost`, read by the same statement that writes the homes' rows on PostgreSQL."""
         cost: dict[uuid.UUID, float] = {}
         if (homes is not None and len(homes)) or (day_cost is not None and len(day_cost)):
             cost = await self._record_homes(
@@ -215,10 +241,11 @@ class HistoryRepository:
                 rows.fixed_charge,
                 rows.minute_start,
                 rows.hour_start,
+                quarter_start(rows.minute_start),
+                device_minute,
             )
             return cost
-        for lo in range(0, len(rows), _SQLITE_CHUNK):
-            await self._record_portable(rows, lo, min(lo + _SQLITE_CHUNK, len(rows)))
+        await self._record_portable(rows, device_minute=device_minute)
         return cost
 
     async def _record_homes(
@@ -239,8 +266,7 @@ class HistoryRepository:
                 wanted.fixed_charge,
             )
             return {r[0]: float(r[1]) for r in found}
-        for lo in range(0, len(rows), _SQLITE_CHUNK):
-            await self._record_portable(rows, lo, min(lo + _SQLITE_CHUNK, len(rows)), homes=True)
+        await self._record_portable(rows, homes=True)
         return await self.day_costs(wanted)
 
     async def day_costs(self, wanted: DayCostRequest) -> dict[uuid.UUID, float]:
@@ -266,18 +292,22 @@ class HistoryRepository:
         }
 
     async def _record_portable(
-        self, rows: HistoryRows, lo: int, hi: int, *, homes: bool = False
+        self, rows: HistoryRows, *, homes: bool = False, device_minute: bool = False
     ) -> None:
+        """SQLite: the same as the PostgreSQL statements, in multi-row statements of at most
+        _SQLITE_CHUNK rows (the minute inserts first: they decide which rows are new)."""
         insert: Callable[[Table], Any] = (
             sqlite.insert if self._dialect == "sqlite" else postgresql.insert
         )
         key = "home_id" if homes else "subject_id"
 
-        def values(i: int, bucket: datetime, *, day: bool = False) -> dict[str, Any]:
+        def values(
+            i: int, bucket: datetime, *, day: bool = False, columns: Sequence[str] = HISTORY_COLUMNS
+        ) -> dict[str, Any]:
             out: dict[str, Any] = {key: rows.subject_id[i], "bucket_start": bucket}
             if not homes:
                 out["user_id"] = rows.user_id[i]
-            for name in HISTORY_COLUMNS:
+            for name in columns:
                 out[name] = rows.value(name, i)
             if day:
                 out["fixed_charge"] = rows.value("fixed_charge", i)
@@ -286,28 +316,46 @@ class HistoryRepository:
         def table_of(kind: HistoryTable) -> Table:
             return kind.home_table if homes else kind.table
 
+        def chunks(index: list[int]) -> Iterator[list[int]]:
+            for lo in range(0, len(index), _SQLITE_CHUNK):
+                yield index[lo : lo + _SQLITE_CHUNK]
+
+        everything = list(range(len(rows)))
+        is_device = [not homes and rows.subject_id[i] != rows.user_id[i] for i in everything]
         minute = table_of(HistoryTable.MINUTE)
-        stmt = (
-            insert(minute)
-            .values([values(i, rows.minute_start) for i in range(lo, hi)])
-            .on_conflict_do_nothing(index_elements=[key, "bucket_start"])
-            .returning(minute.c[key])
-        )
-        fresh: set[uuid.UUID] = set((await self.session.execute(stmt)).scalars())
-        index = [i for i in range(lo, hi) if rows.subject_id[i] in fresh]
+        fresh: set[uuid.UUID] = set()
+        for part in chunks([i for i in everything if device_minute or not is_device[i]]):
+            stmt = (
+                insert(minute)
+                .values([values(i, rows.minute_start) for i in part])
+                .on_conflict_do_nothing(index_elements=[key, "bucket_start"])
+                .returning(minute.c[key])
+            )
+            fresh.update((await self.session.execute(stmt)).scalars())
+        # Homes: each row is its own; users and devices: the user's row decides.
+        owner = rows.subject_id if homes else rows.user_id
+        index = [i for i in everything if owner[i] in fresh]
         if not index:
             return
         hour_starts = [rows.hour_start] * len(rows)
-        for kind, starts in ((HistoryTable.HOUR, hour_starts), (HistoryTable.DAY, rows.day_start)):
-            table = table_of(kind)
-            day = kind is HistoryTable.DAY
-            up = insert(table).values([values(i, starts[i], day=day) for i in index])
-            await self.session.execute(
-                up.on_conflict_do_update(
-                    index_elements=[key, "bucket_start"],
-                    set_={c: table.c[c] + up.excluded[c] for c in HISTORY_COLUMNS},
+        steps: list[tuple[Table, list[datetime], list[int], Sequence[str], bool]] = []
+        if not homes:
+            quarters = [quarter_start(rows.minute_start)] * len(rows)
+            devices = [i for i in index if is_device[i]]
+            steps.append((HistoryTable.QUARTER.table, quarters, devices, DEVICE_COLUMNS, False))
+        steps.append((table_of(HistoryTable.HOUR), hour_starts, index, HISTORY_COLUMNS, False))
+        steps.append((table_of(HistoryTable.DAY), rows.day_start, index, HISTORY_COLUMNS, True))
+        for table, starts, which, columns, day in steps:
+            for part in chunks(which):
+                up = insert(table).values(
+                    [values(i, starts[i], day=day, columns=columns) for i in part]
                 )
-            )
+                await self.session.execute(
+                    up.on_conflict_do_update(
+                        index_elements=[key, "bucket_start"],
+                        set_={c: table.c[c] + up.excluded[c] for c in columns},
+                    )
+                )
 
     async def rows(
         self,
@@ -327,7 +375,10 @@ class HistoryRepository:
             select(
                 key.label("subject_id"),
                 table.c.bucket_start,
-                *(table.c[c] for c in HISTORY_COLUMNS),
+                *(
+                    table.c[c] if c in table.c else literal(0.0, Float).label(c)
+                    for c in HISTORY_COLUMNS
+                ),
                 *((table.c.fixed_charge,) if kind is HistoryTable.DAY else ()),
             )
             .where(
@@ -339,24 +390,21 @@ class HistoryRepository:
         )
         return (await self.session.execute(stmt)).all()
 
-    async def prune_minutes(
-        self, before: datetime, *, limit: int = PRUNE_CHUNK, devices_only: bool = False
-    ) -> int:
-        """Delete up to `limit` interval rows older than `before`; returns how many went.
+    async def _pg_prune_default(self, table: str, before: datetime, limit: int) -> int:
+        """PostgreSQL: delete up to `limit` rows older than `before` from `table`'s DEFAULT
+        partition (the day partitions go whole: app.repositories.partitions)."""
+        name = f"{PARTITION_SCHEMA}.{default_name(table)}"
+        status: str = await (await asyncpg_connection(self.session)).execute(
+            f"DELETE FROM {name} WHERE ctid = ANY(ARRAY("
+            f"SELECT ctid FROM {name} WHERE bucket_start < $1 LIMIT $2))",
+            before,
+            limit,
+        )
+        return int(status.rsplit(" ", 1)[-1])
 
-        `devices_only` keeps the homes' rows (subject = owner) and deletes the devices' ones.
-        The per-home interval rows (`home_energy_minute`) go with the totals' retention.
-        """
-        table = HistoryTable.MINUTE.table
-        if self._dialect == "postgresql":
-            only = " AND subject_id <> user_id" if devices_only else ""
-            status: str = await (await asyncpg_connection(self.session)).execute(
-                "DELETE FROM energy_minute WHERE ctid = ANY(ARRAY("
-                f"SELECT ctid FROM energy_minute WHERE bucket_start < $1{only} LIMIT $2))",
-                before,
-                limit,
-            )
-            return int(status.rsplit(" ", 1)[-1])
+    async def _sqlite_prune(
+        self, table: Table, before: datetime, limit: int, *, devices_only: bool = False
+    ) -> int:
         rowid: ColumnElement[Any] = literal_column("rowid")
         victims = select(rowid).select_from(table).where(table.c.bucket_start < before)
         if devices_only:
@@ -364,18 +412,39 @@ class HistoryRepository:
         result = await self.session.execute(delete(table).where(rowid.in_(victims.limit(limit))))
         return int(cast(Any, result).rowcount)
 
+    async def prune_minutes(
+        self, before: datetime, *, limit: int = PRUNE_CHUNK, devices_only: bool = False
+    ) -> int:
+        """Delete up to `limit` interval rows older than `before`; returns how many went.
+
+        `devices_only` keeps the homes' rows (subject = owner) and deletes the devices' ones
+        (only written with HISTORY_DEVICE_MINUTE; on PostgreSQL from every partition, by key).
+        Otherwise on PostgreSQL only the DEFAULT partition's rows (whole day partitions are
+        dropped instead). The per-home interval rows (`home_energy_minute`) go with the
+        totals' retention.
+        """
+        table = HistoryTable.MINUTE.table
+        if self._dialect != "postgresql":
+            return await self._sqlite_prune(table, before, limit, devices_only=devices_only)
+        if not devices_only:
+            return await self._pg_prune_default("energy_minute", before, limit)
+        status: str = await (await asyncpg_connection(self.session)).execute(
+            "DELETE FROM energy_minute WHERE (subject_id, bucket_start) IN ("
+            "SELECT subject_id, bucket_start FROM energy_minute "
+            "WHERE bucket_start < $1 AND subject_id <> user_id LIMIT $2)",
+            before,
+            limit,
+        )
+        return int(status.rsplit(" ", 1)[-1])
+
     async def prune_home_minutes(self, before: datetime, *, limit: int = PRUNE_CHUNK) -> int:
         """Delete up to `limit` per-home interval rows older than `before`; how many went."""
-        table = HistoryTable.MINUTE.home_table
         if self._dialect == "postgresql":
-            status: str = await (await asyncpg_connection(self.session)).execute(
-                "DELETE FROM home_energy_minute WHERE ctid = ANY(ARRAY("
-                "SELECT ctid FROM home_energy_minute WHERE bucket_start < $1 LIMIT $2))",
-                before,
-                limit,
-            )
-            return int(status.rsplit(" ", 1)[-1])
-        rowid: ColumnElement[Any] = literal_column("rowid")
-        victims = select(rowid).select_from(table).where(table.c.bucket_start < before)
-        result = await self.session.execute(delete(table).where(rowid.in_(victims.limit(limit))))
-        return int(cast(Any, result).rowcount)
+            return await self._pg_prune_default("home_energy_minute", before, limit)
+        return await self._sqlite_prune(HistoryTable.MINUTE.home_table, before, limit)
+
+    async def prune_quarters(self, before: datetime, *, limit: int = PRUNE_CHUNK) -> int:
+        """Delete up to `limit` device quarter-hour rows older than `before`; how many went."""
+        if self._dialect == "postgresql":
+            return await self._pg_prune_default("energy_quarter_hour", before, limit)
+        return await self._sqlite_prune(HistoryTable.QUARTER.table, before, limit)

@@ -119,8 +119,13 @@ class HomeRepository:
             )
 
     async def delete_device_history(self, device_ids: Sequence[uuid.UUID]) -> None:
-        """The interval and rollup rows of these devices (a deleted home's)."""
+        """The interval, quarter-hour and rollup rows of these devices (a deleted home's)."""
         if not device_ids:
             return
-        for model in (models.EnergyMinute, models.EnergyHour, models.EnergyDay):
+        for model in (
+            models.EnergyMinute,
+            models.EnergyQuarterHour,
+            models.EnergyHour,
+            models.EnergyDay,
+        ):
             await self.session.execute(delete(model).where(model.subject_id.in_(device_ids)))

@@ -2,7 +2,9 @@
 
 Buckets:
 - MINUTE, QUARTER_HOUR, HOUR: fixed UTC-aligned spans (every current UTC offset is a whole number
-  of quarter hours, so quarter hours are also local ones; hours are UTC hours).
+  of quarter hours, so quarter hours are also local ones; hours are UTC hours). A device's
+  quarter hours come from its quarter-hour rows; its minutes exist only with
+  HISTORY_DEVICE_MINUTE.
 - DAY, MONTH: the user's local calendar (IANA timezone): a day runs from local midnight to the
   next one, so it is 23 or 25 hours long when the clocks change.
 
@@ -213,6 +215,8 @@ class PageRequest:
     first: int
     after: datetime | None
     home_timezone: str | None = None
+    #: A device's history: QUARTER_HOUR reads the devices' quarter-hour rows.
+    device: bool = False
 
 
 def page_request(
@@ -224,11 +228,20 @@ def page_request(
     after: str | None,
     *,
     home_timezone: str | None = None,
+    device: bool = False,
+    device_minute: bool = False,
 ) -> PageRequest:
-    """Validate a page request's arguments; BAD_USER_INPUT names the argument at fault."""
+    """Validate a page request's arguments; BAD_USER_INPUT names the argument at fault. A
+    device has MINUTE history only with `device_minute` (HISTORY_DEVICE_MINUTE)."""
+    if device and resolution is Resolution.MINUTE and not device_minute:
+        raise BadUserInput(
+            "resolution",
+            "MINUTE is not kept for devices (finest: QUARTER_HOUR; "
+            "HISTORY_DEVICE_MINUTE=true keeps it)",
+        )
     start, end, size = validate_range(start, end, first)
     cursor = decode_cursor(after) if after is not None else None
-    return PageRequest(subject_id, resolution, start, end, size, cursor, home_timezone)
+    return PageRequest(subject_id, resolution, start, end, size, cursor, home_timezone, device)
 
 
 async def history_pages(
@@ -250,6 +263,8 @@ async def history_pages(
         if page.buckets:
             home = request.home_timezone is not None
             kind = _SOURCE[request.resolution]
+            if request.device and request.resolution is Resolution.QUARTER_HOUR:
+                kind = HistoryTable.QUARTER
             spans[(kind, home, page.buckets[0].start, page.buckets[-1].end)].append(i)
     repo = HistoryRepository(session)
     for (kind, home, start, end), indexes in spans.items():

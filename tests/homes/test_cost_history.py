@@ -15,6 +15,9 @@ from tests.fixtures.app import Api
 from tests.homes.test_homes_api import DELETE_HOME, new_device, new_home, ok
 from tests.homes.test_tariffs_api import DYNAMIC, FIXED, SET, UPLOAD, first_home, iso
 
+# Device MINUTE buckets are read here: the operator's opt-in that keeps them.
+pytestmark = pytest.mark.usefixtures("device_minute_history")
+
 #: Monday 12:00 UTC (13:00 in Berlin, the first home's default calendar is the user's).
 T0 = datetime(2026, 1, 12, 12, 0, tzinfo=UTC)
 #: A range whose DAY and MONTH bucket is the one holding T0, whatever the home's calendar.

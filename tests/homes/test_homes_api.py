@@ -199,6 +199,8 @@ class TestDeleteHome:
         assert error(body)["message"].startswith("id:")
         assert await count(any_api, models.Home) == 1
 
+    # It reads the device minute rows: the operator's opt-in that keeps them.
+    @pytest.mark.usefixtures("device_minute_history")
     async def test_delete_removes_devices_history_and_live_keys(self, any_api):
         token = await any_api.register("alice")
         user_id = (await ok(any_api, "{ me { id } }", {}, token))["me"]["id"]

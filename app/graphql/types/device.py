@@ -68,6 +68,8 @@ class Device:
     # The device was resolved through the caller's own devices, so it is theirs.
     history = history_field(
         lambda device, _: device._uuid,
+        device=True,
+        # MINUTE is BAD_USER_INPUT unless HISTORY_DEVICE_MINUTE (docs/history.md).
         description="This device's energy per bucket (see energyHistory).",
     )
 

@@ -1,0 +1,192 @@
+"""Day partitions of the history tables that have a retention period (PostgreSQL only).
+
+`energy_minute`, `home_energy_minute` and `energy_quarter_hour` are declaratively partitioned by
+range of `bucket_start`, one partition per UTC day, plus a DEFAULT partition that takes any row
+no day partition covers (a backfill of days before the partitions existed, tests' fixed dates),
+so a missing partition never fails a cycle. The partitions live in their own schema
+(PARTITION_SCHEMA), out of the application's table list.
+
+- Created ahead: the worker's maintenance job (and the embedded retention loop, and `hems
+  backfill` for its period) creates the partitions of yesterday .. today + AHEAD_DAYS; the
+  migration creates them for the days of the existing data as well. A day whose rows are already
+  in the DEFAULT partition keeps them there (PostgreSQL refuses the new partition); retention
+  deletes them from there row by row.
+- Retention drops a day partition once its whole day is older than the cut-off (so up to one
+  day more than the retention period is kept), and deletes the DEFAULT partition's older rows.
+- Quarter-hour partitions are written with half-empty pages (HOT updates by every cycle of a
+  quarter); once their day is over they are compacted (`compact_quarters`).
+
+pg_partman is not needed (nothing here conflicts with it either).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import cast
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+#: The partitioned tables and their partitions' storage parameters. Quarter-hour rows are
+#: updated by every cycle of their quarter: half-empty pages keep those updates HOT.
+PARTITIONED = {
+    "energy_minute": "",
+    "home_energy_minute": "",
+    "energy_quarter_hour": " WITH (fillfactor = 50)",
+}
+PARTITION_SCHEMA = "history_partitions"
+#: Days of partitions created ahead of today.
+AHEAD_DAYS = 3
+
+_NAME = re.compile(r"^(?P<table>[a-z_]+)_p(?P<day>\d{8})$")
+
+
+def partition_name(table: str, day: date) -> str:
+    return f"{table}_p{day:%Y%m%d}"
+
+
+def default_name(table: str) -> str:
+    return f"{table}_default"
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    lo = datetime.combine(day, time(), UTC)
+    return lo, lo + timedelta(days=1)
+
+
+def schema_sql() -> str:
+    return f"CREATE SCHEMA IF NOT EXISTS {PARTITION_SCHEMA}"
+
+
+def default_sql(table: str) -> str:
+    return (
+        f"CREATE TABLE IF NOT EXISTS {PARTITION_SCHEMA}.{default_name(table)} "
+        f"PARTITION OF {table} DEFAULT{PARTITIONED[table]}"
+    )
+
+
+def create_sql(table: str, day: date) -> str:
+    lo, hi = day_bounds(day)
+    return (
+        f"CREATE TABLE IF NOT EXISTS {PARTITION_SCHEMA}.{partition_name(table, day)} "
+        f"PARTITION OF {table} FOR VALUES FROM ('{lo.isoformat()}') TO ('{hi.isoformat()}')"
+        f"{PARTITIONED[table]}"
+    )
+
+
+def default_has_rows_sql(table: str, day: date) -> str:
+    """Whether the DEFAULT partition holds rows of `day` (then the day cannot get a partition)."""
+    lo, hi = day_bounds(day)
+    return (
+        f"SELECT EXISTS (SELECT 1 FROM {PARTITION_SCHEMA}.{default_name(table)} "
+        f"WHERE bucket_start >= '{lo.isoformat()}' AND bucket_start < '{hi.isoformat()}')"
+    )
+
+
+#: The day partitions that exist: (schema-qualified partition name).
+LIST_SQL = (
+    "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+    "JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = :table"
+)
+
+
+def parse(name: str) -> tuple[str, date] | None:
+    """(table, day) of a day partition's name, None for any other name (the DEFAULT one)."""
+    m = _NAME.match(name)
+    if m is None:
+        return None
+    return m["table"], datetime.strptime(m["day"], "%Y%m%d").date()
+
+
+def days(start: date, end: date) -> Iterable[date]:
+    """Every day of [start, end]."""
+    day = start
+    while day <= end:
+        yield day
+        day += timedelta(days=1)
+
+
+def window(now: datetime) -> tuple[date, date]:
+    """The days the maintenance keeps partitions for: yesterday .. today + AHEAD_DAYS."""
+    today = now.astimezone(UTC).date()
+    return today - timedelta(days=1), today + timedelta(days=AHEAD_DAYS)
+
+
+def expired(day: date, before: datetime) -> bool:
+    """Whether the whole of `day` is older than `before` (its partition can be dropped)."""
+    return day_bounds(day)[1] <= before
+
+
+async def ensure_partitions(session: AsyncSession, start: date, end: date) -> int:
+    """Create the missing day partitions of [start, end] of every partitioned table (PostgreSQL;
+    nothing on SQLite); how many were created. The caller commits."""
+    if session.get_bind().dialect.name != "postgresql":
+        return 0
+    created = 0
+    for table in PARTITIONED:
+        existing = {
+            parsed[1]
+            for (name,) in (await session.execute(text(LIST_SQL), {"table": table})).all()
+            if (parsed := parse(str(name))) is not None
+        }
+        for day in days(start, end):
+            if day in existing:
+                continue
+            if (await session.execute(text(default_has_rows_sql(table, day)))).scalar():
+                continue  # that day's rows stay in the DEFAULT partition
+            await session.execute(text(create_sql(table, day)))
+            created += 1
+    return created
+
+
+async def drop_expired(session: AsyncSession, table: str, before: datetime) -> list[date]:
+    """Drop `table`'s day partitions whose whole day is older than `before` (PostgreSQL); the
+    days dropped. The caller commits (each DROP holds the parent's lock until then)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return []
+    gone: list[date] = []
+    for (name,) in (await session.execute(text(LIST_SQL), {"table": table})).all():
+        parsed = parse(str(name))
+        if parsed is not None and expired(parsed[1], before):
+            await session.execute(text(f"DROP TABLE {PARTITION_SCHEMA}.{name}"))
+            gone.append(parsed[1])
+    return sorted(gone)
+
+
+#: Quarter-hour partitions this many days old or more are compacted (their day is over, no
+#: cycle updates them any more: the free half of their pages is only waste).
+COMPACT_AFTER_DAYS = 2
+
+_OPTIONS_SQL = (
+    "SELECT c.relname, c.reloptions FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+    "JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = 'energy_quarter_hour'"
+)
+
+
+async def compact_quarters(engine: AsyncEngine, now: datetime) -> list[date]:
+    """Rewrite the finished days' `energy_quarter_hour` partitions with full pages (fillfactor
+    100, `VACUUM FULL`), once each (PostgreSQL); the days compacted.
+
+    Their rows were written with half-empty pages, for the cycles' HOT updates; a day at least
+    COMPACT_AFTER_DAYS old is never updated again, and packing it halves its heap. `VACUUM FULL`
+    locks only that partition: reads of that day's quarter hours wait for it, cycles (which
+    write today's partition) do not.
+    """
+    if engine.dialect.name != "postgresql":
+        return []
+    last = now.astimezone(UTC).date() - timedelta(days=COMPACT_AFTER_DAYS)
+    done: list[date] = []
+    async with engine.connect() as conn:
+        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        for name, options in (await conn.execute(text(_OPTIONS_SQL))).all():
+            parsed = parse(str(name))
+            packed = "fillfactor=50" not in [str(o) for o in cast(list[object], options or [])]
+            if parsed is None or parsed[1] > last or packed:
+                continue
+            qualified = f"{PARTITION_SCHEMA}.{name}"
+            await conn.execute(text(f"ALTER TABLE {qualified} SET (fillfactor = 100)"))
+            await conn.execute(text(f"VACUUM (FULL, ANALYZE) {qualified}"))
+            done.append(parsed[1])
+    return sorted(done)
