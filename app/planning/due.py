@@ -48,11 +48,21 @@ _KINDS: tuple[tuple[str, type[models.Device], tuple[str, ...]], ...] = (
         ("panel_area_m2", "efficiency", "max_capacity_w", "latitude", "longitude"),
     ),
     ("gen", models.Generator, ("rated_power_w",)),
-    ("bat", models.Battery, ("capacity_wh", "c_rate")),
+    (
+        "bat",
+        models.Battery,
+        ("capacity_wh", "c_rate", "reserve_soc_percent", "round_trip_efficiency"),
+    ),
     (
         "ev",
         models.ElectricVehicle,
-        ("battery_capacity_kwh", "charge_rate_kw", "driving_consumption_kwh_per_hour"),
+        (
+            "battery_capacity_kwh",
+            "charge_rate_kw",
+            "driving_consumption_kwh_per_hour",
+            "min_soc_percent",
+            "limit_soc_percent",
+        ),
     ),
     ("ac", models.AirConditioner, ("rated_power_w",)),
     ("heat", models.Heater, ("rated_power_w",)),
@@ -142,6 +152,18 @@ async def home_states(
         for r in (await session.execute(stmt)).all():
             if r[0] in parts:
                 parts[r[0]].append([name, *(_value(v) for v in r[1:])])
+    # Every owner's control change (modes, schedules, thermostats) is a DeviceEvent: the newest
+    # one per home stands for the settings an aggregate cannot see (a schedule's times).
+    event = cast(Table, models.DeviceEvent.__table__)
+    stmt = (
+        select(device.c.home_id, func.count(), func.max(event.c.at))
+        .join(event, event.c.device_id == device.c.id)
+        .where(*owned(device))
+        .group_by(device.c.home_id)
+    )
+    for r in (await session.execute(stmt)).all():
+        if r[0] in parts:
+            parts[r[0]].append(["events", *(_value(v) for v in r[1:])])
     hour = now.replace(minute=0, second=0, microsecond=0)
     stmt = (
         select(

@@ -19,7 +19,7 @@ from app.repositories.history import quarter_start
 from tests.migrations.helpers import migrate
 from tests.migrations.test_history_cost_migration import _insert
 
-BEFORE = "e6a9c3d5b7f1"  # plans
+BEFORE = "e7d2b4f6a8c3"  # device physics
 AFTER = "e7e3c5a7b9d4"
 FIGURES = ("produced_wh", "consumed_wh", "charged_wh", "discharged_wh")
 # Recent rows (they get a day partition) across a quarter hour, and one old row (DEFAULT).

@@ -156,3 +156,28 @@ async def test_fingerprints_are_stable_between_identical_reads(any_api: Api):
         h: s.fingerprint for h, s in second.items()
     }
     assert all(s.planned_at is None and s.due(NOW) for s in first.values())
+
+
+SCHEDULE = (
+    "mutation($id: ID!, $rules: [DepartureRuleInput!]!) "
+    "{ setElectricVehicleSchedule(id: $id, rules: $rules) { id } }"
+)
+RESERVE = "mutation($id: ID!) { setBatteryMode(id: $id, mode: HOLD, reserveSocPercent: 30) { id } }"
+
+
+async def test_control_changes_make_their_home_due(api_sqlite: Api):
+    """A schedule's times are invisible to the aggregates; its DeviceEvent is not."""
+    api = api_sqlite
+    (a_token, _, alice), (b_token, _, bob) = await _two_planned(api)
+    devices = (await ok(api, "{ devices { id __typename } }", {}, a_token))["devices"]
+    ev_id = next(d["id"] for d in devices if d["__typename"] == "ElectricVehicle")
+    rule = {"days": ["MONDAY"], "departAt": "08:00", "returnAt": "17:00", "targetSocPercent": 80}
+    await ok(api, SCHEDULE, {"id": ev_id, "rules": [rule]}, a_token)
+    assert await _due(api, 2) == [alice]
+    await plan_batch(api.state.sessionmaker, None, [alice], NOW + timedelta(minutes=2))
+    # The same rule at another hour: same lengths, same counts, still a change.
+    await ok(api, SCHEDULE, {"id": ev_id, "rules": [{**rule, "departAt": "09:00"}]}, a_token)
+    assert await _due(api, 3) == [alice]
+    battery = (await ok(api, "{ devices { id } }", {}, b_token))["devices"][0]["id"]
+    await ok(api, RESERVE, {"id": battery}, b_token)
+    assert sorted(await _due(api, 4)) == sorted([alice, bob])

@@ -14,7 +14,7 @@
 Existing device minute rows are kept (retention removes them as before).
 
 Revision ID: e7e3c5a7b9d4
-Revises: e6a9c3d5b7f1
+Revises: e7d2b4f6a8c3
 Create Date: 2026-12-03 13:00:00.000000+00:00
 """
 
@@ -30,7 +30,7 @@ import app.models.base
 from app.repositories import partitions as p
 
 revision: str = "e7e3c5a7b9d4"
-down_revision: str | None = "e6a9c3d5b7f1"
+down_revision: str | None = "e7d2b4f6a8c3"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
