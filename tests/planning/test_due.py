@@ -127,7 +127,7 @@ async def test_a_batch_loads_the_devices_of_due_owners_only(api_sqlite: Api):
         event.remove(engine, "before_cursor_execute", seen)
     assert report.homes == 2
     assert report.planned == 1
-    assert len(loads) == 6
+    assert len(loads) == 7  # one row load per device kind, household loads included
     flat = [str(p) for params in loads for p in (params if isinstance(params, tuple) else [])]
     assert any(alice.hex in p.replace("-", "") for p in flat)
     assert not any(bob.hex in p.replace("-", "") for p in flat)
