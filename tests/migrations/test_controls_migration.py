@@ -13,7 +13,7 @@ from sqlalchemy import JSON, Float, String, Uuid, column, inspect, select, table
 
 from app.db import create_engine
 from app.models.base import UTCDateTime
-from tests.migrations.helpers import migrate
+from tests.migrations.helpers import insert_owner, migrate
 
 BEFORE = "e6a9c3d5b7f1"  # plans
 CONTROLS = "e7c1a3d5f9b2"
@@ -24,27 +24,6 @@ def _stamps() -> tuple[Any, Any]:
     return column("created_at", UTCDateTime()), column("updated_at", UTCDateTime())
 
 
-USER = table(
-    "user",
-    column("id", Uuid()),
-    column("username", String()),
-    column("username_key", String()),
-    column("password_hash", String()),
-    column("timezone", String()),
-    column("latitude", Float()),
-    column("longitude", Float()),
-    *_stamps(),
-)
-HOME = table(
-    "home",
-    column("id", Uuid()),
-    column("owner_id", Uuid()),
-    column("name", String()),
-    column("timezone", String()),
-    column("latitude", Float()),
-    column("longitude", Float()),
-    *_stamps(),
-)
 DEVICE = table(
     "device",
     column("id", Uuid()),
@@ -112,31 +91,7 @@ async def _roundtrip(url: str) -> None:
     bat, ev, gen = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
 
     async def insert(conn: Any) -> None:
-        await conn.execute(
-            USER.insert().values(
-                id=user,
-                username="alice",
-                username_key="alice",
-                password_hash="!",
-                timezone="Europe/Berlin",
-                latitude=52.5,
-                longitude=13.4,
-                created_at=NOW,
-                updated_at=NOW,
-            )
-        )
-        await conn.execute(
-            HOME.insert().values(
-                id=home,
-                owner_id=user,
-                name="Home",
-                timezone="Europe/Berlin",
-                latitude=52.5,
-                longitude=13.4,
-                created_at=NOW,
-                updated_at=NOW,
-            )
-        )
+        await insert_owner(conn, user, home, NOW)
         for device_id, kind in ((bat, "BATTERY"), (ev, "ELECTRIC_VEHICLE"), (gen, "GENERATOR")):
             await conn.execute(
                 DEVICE.insert().values(

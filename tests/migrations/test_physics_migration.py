@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.db import create_engine
 from app.models.base import UTCDateTime
-from tests.migrations.helpers import migrate
+from tests.migrations.helpers import insert_owner, migrate
 
 BEFORE = "e7c1a3d5f9b2"  # device controls
 PHYSICS = "e7d2b4f6a8c3"
@@ -28,27 +28,6 @@ def _t(name: str, *cols: tuple[str, Any]) -> Any:
 
 
 STAMPS = (("created_at", UTCDateTime()), ("updated_at", UTCDateTime()))
-USER = _t(
-    "user",
-    ("id", Uuid()),
-    ("username", String()),
-    ("username_key", String()),
-    ("password_hash", String()),
-    ("timezone", String()),
-    ("latitude", Float()),
-    ("longitude", Float()),
-    *STAMPS,
-)
-HOME = _t(
-    "home",
-    ("id", Uuid()),
-    ("owner_id", Uuid()),
-    ("name", String()),
-    ("timezone", String()),
-    ("latitude", Float()),
-    ("longitude", Float()),
-    *STAMPS,
-)
 DEVICE = _t(
     "device",
     ("id", Uuid()),
@@ -105,31 +84,7 @@ async def _roundtrip(url: str) -> None:
     panel, ac, heater, battery = (uuid.uuid4() for _ in range(4))
 
     async def insert(conn: Any) -> None:
-        await conn.execute(
-            USER.insert().values(
-                id=user,
-                username="alice",
-                username_key="alice",
-                password_hash="!",
-                timezone="Europe/Berlin",
-                latitude=52.5,
-                longitude=13.4,
-                created_at=NOW,
-                updated_at=NOW,
-            )
-        )
-        await conn.execute(
-            HOME.insert().values(
-                id=home,
-                owner_id=user,
-                name="Home",
-                timezone="Europe/Berlin",
-                latitude=52.5,
-                longitude=13.4,
-                created_at=NOW,
-                updated_at=NOW,
-            )
-        )
+        await insert_owner(conn, user, home, NOW)
         for device, kind in (
             (panel, "SOLAR_PANEL"),
             (ac, "AIR_CONDITIONER"),

@@ -12,35 +12,12 @@ from sqlalchemy import JSON, Boolean, Float, String, Uuid, column, inspect, sele
 
 from app.db import create_engine
 from app.models.base import UTCDateTime
-from tests.migrations.helpers import migrate
+from tests.migrations.helpers import HOME, insert_owner, migrate
 
 BEFORE = "e6c2a9d4b1f7"  # history cost
 PLANS = "e6a9c3d5b7f1"
 NOW = datetime(2026, 12, 3, 9, 30, tzinfo=UTC)
 
-USER = table(
-    "user",
-    column("id", Uuid()),
-    column("username", String()),
-    column("username_key", String()),
-    column("password_hash", String()),
-    column("timezone", String()),
-    column("latitude", Float()),
-    column("longitude", Float()),
-    column("created_at", UTCDateTime()),
-    column("updated_at", UTCDateTime()),
-)
-HOME = table(
-    "home",
-    column("id", Uuid()),
-    column("owner_id", Uuid()),
-    column("name", String()),
-    column("timezone", String()),
-    column("latitude", Float()),
-    column("longitude", Float()),
-    column("created_at", UTCDateTime()),
-    column("updated_at", UTCDateTime()),
-)
 TARIFF = table(
     "tariff",
     column("home_id", Uuid()),
@@ -86,31 +63,7 @@ async def _roundtrip(url: str) -> None:
     user, home = uuid.uuid4(), uuid.uuid4()
 
     async def insert(conn: Any) -> None:
-        await conn.execute(
-            USER.insert().values(
-                id=user,
-                username="alice",
-                username_key="alice",
-                password_hash="!",
-                timezone="Europe/Berlin",
-                latitude=52.5,
-                longitude=13.4,
-                created_at=NOW,
-                updated_at=NOW,
-            )
-        )
-        await conn.execute(
-            HOME.insert().values(
-                id=home,
-                owner_id=user,
-                name="Home",
-                timezone="Europe/Berlin",
-                latitude=52.5,
-                longitude=13.4,
-                created_at=NOW,
-                updated_at=NOW,
-            )
-        )
+        await insert_owner(conn, user, home, NOW)
         await conn.execute(
             TARIFF.insert().values(
                 home_id=home,
