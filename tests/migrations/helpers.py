@@ -49,6 +49,18 @@ HOME = table(
     *_stamps(),
 )
 
+#: `device` (the base of the joined-table kinds) as every revision since homes declares it.
+DEVICE = table(
+    "device",
+    column("id", Uuid()),
+    column("owner_id", Uuid()),
+    column("home_id", Uuid()),
+    column("name", String()),
+    column("kind", String()),
+    column("status", String()),
+    *_stamps(),
+)
+
 
 async def insert_owner(conn: Any, user: uuid.UUID, home: uuid.UUID, now: datetime) -> None:
     """Alice in Berlin and her one home (rows for a revision at or after the homes migration)."""

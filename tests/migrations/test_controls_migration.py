@@ -13,27 +13,13 @@ from sqlalchemy import JSON, Float, String, Uuid, column, inspect, select, table
 
 from app.db import create_engine
 from app.models.base import UTCDateTime
-from tests.migrations.helpers import insert_owner, migrate
+from tests.migrations.helpers import DEVICE, insert_owner, migrate
 
 BEFORE = "e6a9c3d5b7f1"  # plans
 CONTROLS = "e7c1a3d5f9b2"
 NOW = datetime(2026, 12, 3, 13, 0, tzinfo=UTC)
 
 
-def _stamps() -> tuple[Any, Any]:
-    return column("created_at", UTCDateTime()), column("updated_at", UTCDateTime())
-
-
-DEVICE = table(
-    "device",
-    column("id", Uuid()),
-    column("owner_id", Uuid()),
-    column("home_id", Uuid()),
-    column("name", String()),
-    column("kind", String()),
-    column("status", String()),
-    *_stamps(),
-)
 BATTERY = table(
     "battery",
     column("id", Uuid()),

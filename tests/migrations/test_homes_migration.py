@@ -11,7 +11,7 @@ from sqlalchemy import Boolean, Float, String, Uuid, column, select, table, text
 
 from app.db import create_engine
 from app.models.base import UTCDateTime
-from tests.migrations.helpers import migrate
+from tests.migrations.helpers import DEVICE, migrate
 
 BEFORE = "b5f0c2a7d9e1"
 HOMES = "c7a1e4d2f903"
@@ -25,17 +25,6 @@ USER = table(
     column("timezone", String()),
     column("latitude", Float()),
     column("longitude", Float()),
-    column("created_at", UTCDateTime()),
-    column("updated_at", UTCDateTime()),
-)
-DEVICE = table(
-    "device",
-    column("id", Uuid()),
-    column("owner_id", Uuid()),
-    column("home_id", Uuid()),
-    column("name", String()),
-    column("kind", String()),
-    column("status", String()),
     column("created_at", UTCDateTime()),
     column("updated_at", UTCDateTime()),
 )

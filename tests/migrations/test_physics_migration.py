@@ -11,12 +11,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import Float, String, Uuid, column, inspect, select, table
+from sqlalchemy import Float, Uuid, column, inspect, select, table
 from sqlalchemy.exc import IntegrityError
 
 from app.db import create_engine
-from app.models.base import UTCDateTime
-from tests.migrations.helpers import insert_owner, migrate
+from tests.migrations.helpers import DEVICE, insert_owner, migrate
 
 BEFORE = "e7c1a3d5f9b2"  # device controls
 PHYSICS = "e7d2b4f6a8c3"
@@ -27,17 +26,6 @@ def _t(name: str, *cols: tuple[str, Any]) -> Any:
     return table(name, *(column(n, t) for n, t in cols))
 
 
-STAMPS = (("created_at", UTCDateTime()), ("updated_at", UTCDateTime()))
-DEVICE = _t(
-    "device",
-    ("id", Uuid()),
-    ("owner_id", Uuid()),
-    ("home_id", Uuid()),
-    ("name", String()),
-    ("kind", String()),
-    ("status", String()),
-    *STAMPS,
-)
 PANEL = _t(
     "solar_panel",
     ("id", Uuid()),
