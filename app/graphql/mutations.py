@@ -76,6 +76,22 @@ async def unit_of_work(info: Info, fn: Callable[[AsyncSession], Awaitable[T]]) -
     return await info.context.db.run(work)
 
 
+async def _on_device(
+    info: Info,
+    id: strawberry.ID,
+    change: Callable[[AsyncSession, uuid.UUID, str], Awaitable[T]],
+) -> T:
+    """Run `change(session, owner, device_id)` for the caller's device in one unit of work: the
+    services look the device up by owner, so another user's id is NOT_FOUND."""
+    owner = info.context.principal.user_id
+    return await unit_of_work(info, lambda s: change(s, owner, str(id)))
+
+
+def _ev(row: models.ElectricVehicle) -> types.ElectricVehicle:
+    converted: types.ElectricVehicle = types.ElectricVehicle.from_model(row)
+    return converted
+
+
 def _payload(result: AuthResult) -> AuthPayload:
     return AuthPayload(
         token=result.token,
@@ -260,16 +276,14 @@ class Mutation:
 
     @strawberry.mutation(permission_classes=AUTH)
     async def rename_device(self, info: Info, id: strawberry.ID, name: str) -> types.Device:
-        owner = info.context.principal.user_id
-        row = await unit_of_work(info, lambda s: devices.rename_device(s, owner, str(id), name))
+        row = await _on_device(
+            info, id, lambda s, owner, d: devices.rename_device(s, owner, d, name)
+        )
         return types.device_from_model(row)
 
     @strawberry.mutation(permission_classes=AUTH)
     async def delete_device(self, info: Info, id: strawberry.ID) -> bool:
-        owner = info.context.principal.user_id
-        deleted: uuid.UUID = await unit_of_work(
-            info, lambda s: devices.delete_device(s, owner, str(id))
-        )
+        deleted = await _on_device(info, id, devices.delete_device)
         # Readings of a deleted device must not outlive it, even for one TTL.
         await info.context.live.forget_device(deleted)
         return True
@@ -278,13 +292,10 @@ class Mutation:
     async def set_electric_vehicle_mode(
         self, info: Info, id: strawberry.ID, mode: EVMode
     ) -> types.ElectricVehicle:
-        owner = info.context.principal.user_id
-        row = await unit_of_work(
-            info,
-            lambda s: _ev_mode_recorded(s, owner, str(id), models.EVMode(mode)),
+        row = await _on_device(
+            info, id, lambda s, owner, d: _ev_mode_recorded(s, owner, d, models.EVMode(mode))
         )
-        converted: types.ElectricVehicle = types.ElectricVehicle.from_model(row)
-        return converted
+        return _ev(row)
 
     @strawberry.mutation(
         permission_classes=AUTH,
@@ -298,16 +309,12 @@ class Mutation:
         min_soc_percent: float | None = strawberry.UNSET,
         limit_soc_percent: float | None = strawberry.UNSET,
     ) -> types.ElectricVehicle:
-        owner = info.context.principal.user_id
         mode = charge_mode if isinstance(charge_mode, models.EVChargeMode) else None
-        row = await unit_of_work(
-            info,
-            lambda s: control.set_ev_charging(
-                s, owner, str(id), mode, optional(min_soc_percent), optional(limit_soc_percent)
-            ),
+        minimum, limit = optional(min_soc_percent), optional(limit_soc_percent)
+        row = await _on_device(
+            info, id, lambda s, owner, d: control.set_ev_charging(s, owner, d, mode, minimum, limit)
         )
-        converted: types.ElectricVehicle = types.ElectricVehicle.from_model(row)
-        return converted
+        return _ev(row)
 
     @strawberry.mutation(
         permission_classes=AUTH,
@@ -316,7 +323,6 @@ class Mutation:
     async def set_electric_vehicle_schedule(
         self, info: Info, id: strawberry.ID, rules: list[DepartureRuleInput]
     ) -> types.ElectricVehicle:
-        owner = info.context.principal.user_id
         given = [
             control.RuleInput(
                 days=[d.name for d in r.days],
@@ -326,9 +332,10 @@ class Mutation:
             )
             for r in rules
         ]
-        row = await unit_of_work(info, lambda s: control.set_ev_schedule(s, owner, str(id), given))
-        converted: types.ElectricVehicle = types.ElectricVehicle.from_model(row)
-        return converted
+        row = await _on_device(
+            info, id, lambda s, owner, d: control.set_ev_schedule(s, owner, d, given)
+        )
+        return _ev(row)
 
     @strawberry.mutation(permission_classes=AUTH)
     async def set_battery_mode(
@@ -338,12 +345,9 @@ class Mutation:
         mode: BatteryMode,
         reserve_soc_percent: float | None = strawberry.UNSET,
     ) -> types.Battery:
-        owner = info.context.principal.user_id
-        row = await unit_of_work(
-            info,
-            lambda s: control.set_battery_mode(
-                s, owner, str(id), models.BatteryMode(mode), optional(reserve_soc_percent)
-            ),
+        chosen, reserve = models.BatteryMode(mode), optional(reserve_soc_percent)
+        row = await _on_device(
+            info, id, lambda s, owner, d: control.set_battery_mode(s, owner, d, chosen, reserve)
         )
         converted: types.Battery = types.Battery.from_model(row)
         return converted
@@ -356,12 +360,9 @@ class Mutation:
         mode: GeneratorMode,
         auto_start_import_w: float | None = strawberry.UNSET,
     ) -> types.Generator:
-        owner = info.context.principal.user_id
-        row = await unit_of_work(
-            info,
-            lambda s: control.set_generator_mode(
-                s, owner, str(id), models.GeneratorMode(mode), optional(auto_start_import_w)
-            ),
+        chosen, start_w = models.GeneratorMode(mode), optional(auto_start_import_w)
+        row = await _on_device(
+            info, id, lambda s, owner, d: control.set_generator_mode(s, owner, d, chosen, start_w)
         )
         converted: types.Generator = types.Generator.from_model(row)
         return converted
@@ -378,11 +379,12 @@ class Mutation:
         on: bool | None = strawberry.UNSET,
         setpoint_c: float | None = strawberry.UNSET,
     ) -> types.Device:
-        owner = info.context.principal.user_id
         switch = None if on is strawberry.UNSET else on
-        row = await unit_of_work(
+        setpoint = optional(setpoint_c)
+        row = await _on_device(
             info,
-            lambda s: thermostats.set_thermostat(s, owner, str(id), switch, optional(setpoint_c)),
+            id,
+            lambda s, owner, d: thermostats.set_thermostat(s, owner, d, switch, setpoint),
         )
         return types.device_from_model(row)
 

@@ -197,28 +197,12 @@ class FleetRepository:
         simulated_at_s: Sequence[float],
     ) -> None:
         """Store new levels; a row already at a later instant (a newer cycle won) is kept."""
-        if not ids:
-            return
-        if self._postgres:
-            await self._pg_exec(
-                """
-                UPDATE battery AS t SET current_level_wh = v.level, flow_w = v.flow,
-                       simulated_at = to_timestamp(v.sim)
-                FROM unnest($1::uuid[], $2::float8[], $3::float8[], $4::float8[])
-                     AS v(id, level, flow, sim)
-                WHERE t.id = v.id
-                  AND (t.simulated_at IS NULL OR t.simulated_at < to_timestamp(v.sim))
-                """,
-                list(ids),
-                list(level_wh),
-                list(flow_w),
-                list(simulated_at_s),
-            )
-            return
-        await self._guarded_update(
+        await self._save_state(
             models.Battery,
             ids,
             simulated_at_s,
+            "current_level_wh = v.level, flow_w = v.flow",
+            [("level", "float8", level_wh), ("flow", "float8", flow_w)],
             current_level_wh=level_wh,
             flow_w=flow_w,
         )
@@ -233,32 +217,19 @@ class FleetRepository:
         simulated_at_s: Sequence[float],
     ) -> None:
         """Store new charges and effective modes; never touches the owner's `mode_setting`."""
-        if not ids:
-            return
-        if self._postgres:
-            await self._pg_exec(
-                """
-                UPDATE electric_vehicle AS t SET current_charge_kwh = v.charge, flow_w = v.flow,
-                       mode = v.mode, simulated_at = to_timestamp(v.sim),
-                       last_seen_at = CASE WHEN v.seen = 'NaN'::float8 THEN t.last_seen_at
-                                           ELSE to_timestamp(v.seen) END
-                FROM unnest($1::uuid[], $2::float8[], $3::float8[], $4::text[],
-                            $5::float8[], $6::float8[]) AS v(id, charge, flow, mode, seen, sim)
-                WHERE t.id = v.id
-                  AND (t.simulated_at IS NULL OR t.simulated_at < to_timestamp(v.sim))
-                """,
-                list(ids),
-                list(charge_kwh),
-                list(flow_w),
-                list(mode),
-                list(last_seen_at_s),
-                list(simulated_at_s),
-            )
-            return
-        await self._guarded_update(
+        await self._save_state(
             models.ElectricVehicle,
             ids,
             simulated_at_s,
+            "current_charge_kwh = v.charge, flow_w = v.flow, mode = v.mode, "
+            "last_seen_at = CASE WHEN v.seen = 'NaN'::float8 THEN t.last_seen_at "
+            "ELSE to_timestamp(v.seen) END",
+            [
+                ("charge", "float8", charge_kwh),
+                ("flow", "float8", flow_w),
+                ("mode", "text", mode),
+                ("seen", "float8", last_seen_at_s),
+            ],
             current_charge_kwh=charge_kwh,
             flow_w=flow_w,
             mode=mode,
@@ -272,27 +243,13 @@ class FleetRepository:
         simulated_at_s: Sequence[float],
     ) -> None:
         """Store AUTO generators' run state (NaN: stopped); a newer cycle's row is kept."""
-        if not ids:
-            return
-        if self._postgres:
-            await self._pg_exec(
-                """
-                UPDATE generator AS t SET simulated_at = to_timestamp(v.sim),
-                       run_started_at = CASE WHEN v.run = 'NaN'::float8 THEN NULL
-                                             ELSE to_timestamp(v.run) END
-                FROM unnest($1::uuid[], $2::float8[], $3::float8[]) AS v(id, run, sim)
-                WHERE t.id = v.id
-                  AND (t.simulated_at IS NULL OR t.simulated_at < to_timestamp(v.sim))
-                """,
-                list(ids),
-                list(run_started_at_s),
-                list(simulated_at_s),
-            )
-            return
-        await self._guarded_update(
+        await self._save_state(
             models.Generator,
             ids,
             simulated_at_s,
+            "run_started_at = CASE WHEN v.run = 'NaN'::float8 THEN NULL "
+            "ELSE to_timestamp(v.run) END",
+            [("run", "float8", run_started_at_s)],
             run_started_at=[_dt(t) for t in run_started_at_s],
         )
 
@@ -305,27 +262,51 @@ class FleetRepository:
         simulated_at_s: Sequence[float],
     ) -> None:
         """Store thermostat rooms like battery levels (a row at a later instant is kept)."""
+        await self._save_state(
+            model,
+            ids,
+            simulated_at_s,
+            "indoor_temperature_c = v.indoor, running = v.running",
+            [("indoor", "float8", indoor_c), ("running", "bool", running)],
+            indoor_temperature_c=indoor_c,
+            running=running,
+        )
+
+    async def _save_state(
+        self,
+        model: type[models.Device],
+        ids: Sequence[uuid.UUID],
+        simulated_at_s: Sequence[float],
+        pg_assignments: str,
+        pg_columns: Sequence[tuple[str, str, Sequence[Any]]],
+        **columns: Sequence[Any],
+    ) -> None:
+        """Write one kind's cycle state, guarded by `simulated_at` so a newer cycle's row wins.
+
+        PostgreSQL gets one `UPDATE ... FROM unnest(...)` whose SET is `pg_assignments` over the
+        `v.<name>` of `pg_columns` (name, element type, values); other backends run the portable
+        executemany of `columns` with the same guard."""
         if not ids:
             return
-        if self._postgres:
-            name = cast(Table, model.__table__).name
-            await self._pg_exec(
-                f"""
-                UPDATE {name} AS t SET indoor_temperature_c = v.indoor, running = v.running,
-                       simulated_at = to_timestamp(v.sim)
-                FROM unnest($1::uuid[], $2::float8[], $3::bool[], $4::float8[])
-                     AS v(id, indoor, running, sim)
-                WHERE t.id = v.id
-                  AND (t.simulated_at IS NULL OR t.simulated_at < to_timestamp(v.sim))
-                """,
-                list(ids),
-                list(indoor_c),
-                list(running),
-                list(simulated_at_s),
-            )
+        if not self._postgres:
+            await self._guarded_update(model, ids, simulated_at_s, **columns)
             return
-        await self._guarded_update(
-            model, ids, simulated_at_s, indoor_temperature_c=indoor_c, running=running
+        arrays = ", ".join(
+            f"${i}::{pg_type}[]" for i, (_, pg_type, _) in enumerate(pg_columns, start=2)
+        )
+        names = ", ".join(name for name, _, _ in pg_columns)
+        sim = len(pg_columns) + 2
+        name = cast(Table, model.__table__).name
+        await self._pg_exec(
+            f"""
+            UPDATE {name} AS t SET {pg_assignments}, simulated_at = to_timestamp(v.sim)
+            FROM unnest($1::uuid[], {arrays}, ${sim}::float8[]) AS v(id, {names}, sim)
+            WHERE t.id = v.id
+              AND (t.simulated_at IS NULL OR t.simulated_at < to_timestamp(v.sim))
+            """,
+            list(ids),
+            *(list(values) for _, _, values in pg_columns),
+            list(simulated_at_s),
         )
 
     async def _guarded_update(
@@ -335,7 +316,7 @@ class FleetRepository:
         simulated_at_s: Sequence[float],
         **columns: Sequence[Any],
     ) -> None:
-        """Portable form of the PostgreSQL statements above (executemany, same guard)."""
+        """Portable form of `_save_state`'s PostgreSQL statement (executemany, same guard)."""
         table = cast(Table, model.__table__)
         stmt = (
             update(table)
