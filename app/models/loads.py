@@ -27,7 +27,26 @@ DEFAULT_HYSTERESIS_C = 1.0
 """Half-width of the thermostat band, degC: switches at setpoint +- this."""
 
 
-class AirConditioner(Device):
+class ThermostatColumns:
+    """The rated power and thermostat columns air conditioners and heaters share (each kind
+    has its own table; SQLAlchemy copies a mixin's columns into each)."""
+
+    rated_power_w: Mapped[float] = mapped_column(Float, nullable=False)
+    switched_on: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=True, server_default=true()
+    )
+    setpoint_c: Mapped[float | None] = mapped_column(Float, nullable=True)
+    hysteresis_c: Mapped[float] = mapped_column(
+        Float, nullable=False, default=DEFAULT_HYSTERESIS_C, server_default="1"
+    )
+    indoor_temperature_c: Mapped[float | None] = mapped_column(Float, nullable=True)
+    running: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
+    simulated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class AirConditioner(ThermostatColumns, Device):
     __tablename__ = "air_conditioner"
     __table_args__ = (CheckConstraint("rated_power_w > 0", name="rated_power_positive"),)
     __mapper_args__ = subclass_args(DeviceKind.AIR_CONDITIONER)
@@ -35,22 +54,9 @@ class AirConditioner(Device):
     id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("device.id", ondelete="CASCADE"), primary_key=True
     )
-    rated_power_w: Mapped[float] = mapped_column(Float, nullable=False)
-    switched_on: Mapped[bool] = mapped_column(
-        Boolean, nullable=False, default=True, server_default=true()
-    )
-    setpoint_c: Mapped[float | None] = mapped_column(Float, nullable=True)
-    hysteresis_c: Mapped[float] = mapped_column(
-        Float, nullable=False, default=DEFAULT_HYSTERESIS_C, server_default="1"
-    )
-    indoor_temperature_c: Mapped[float | None] = mapped_column(Float, nullable=True)
-    running: Mapped[bool] = mapped_column(
-        Boolean, nullable=False, default=False, server_default=false()
-    )
-    simulated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
-class Heater(Device):
+class Heater(ThermostatColumns, Device):
     __tablename__ = "heater"
     __table_args__ = (CheckConstraint("rated_power_w > 0", name="rated_power_positive"),)
     __mapper_args__ = subclass_args(DeviceKind.HEATER)
@@ -58,19 +64,6 @@ class Heater(Device):
     id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("device.id", ondelete="CASCADE"), primary_key=True
     )
-    rated_power_w: Mapped[float] = mapped_column(Float, nullable=False)
-    switched_on: Mapped[bool] = mapped_column(
-        Boolean, nullable=False, default=True, server_default=true()
-    )
-    setpoint_c: Mapped[float | None] = mapped_column(Float, nullable=True)
-    hysteresis_c: Mapped[float] = mapped_column(
-        Float, nullable=False, default=DEFAULT_HYSTERESIS_C, server_default="1"
-    )
-    indoor_temperature_c: Mapped[float | None] = mapped_column(Float, nullable=True)
-    running: Mapped[bool] = mapped_column(
-        Boolean, nullable=False, default=False, server_default=false()
-    )
-    simulated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class HouseholdLoad(Device):
