@@ -164,43 +164,52 @@ def thermostat_loads(
         raise ValueError("thermostats must be row-aligned with their loads")
     engaged = ~np.isnan(thermostats.setpoint_c)
     on = thermostats.switched_on
+    rows = np.flatnonzero(engaged)
+    if rows.size == 0:
+        return np.where(on, ramp_power_w, 0.0), RoomResult(
+            engaged,
+            thermostats.indoor_c.copy(),
+            thermostats.running.copy(),
+            thermostats.simulated_at_s.copy(),
+        )
+    every = rows.size == len(loads)
+
+    def pick(values: np.ndarray) -> np.ndarray:
+        """The thermostat rows of a column (the column itself when every row has one)."""
+        return values if every else np.take(values, rows)
+
+    stored_at = pick(thermostats.simulated_at_s)
+    stored_indoor = pick(thermostats.indoor_c)
+    stored_running = pick(thermostats.running)
+    switched_on = pick(on)
+    rated = pick(loads.rated_power_w)
+    replay = replay_mask(cycle_s, stored_at)
+    state = step_rooms(
+        cooling=cooling,
+        rated_power_w=rated,
+        switched_on=switched_on,
+        setpoint_c=pick(thermostats.setpoint_c),
+        hysteresis_c=pick(thermostats.hysteresis_c),
+        indoor_c=stored_indoor,
+        running=stored_running,
+        outdoor_c=np.take(outdoor_by_user_c, pick(loads.user)),
+        dt_s=elapsed_s(cycle_s, stored_at, max_elapsed_s),
+    )
+    room_indoor = np.where(replay, stored_indoor, state.indoor_c)
+    room_running = np.where(replay, stored_running & switched_on, state.running)
+    room_simulated = np.where(replay, stored_at, cycle_s)
+    room_power = np.where(room_running, np.maximum(rated, 0.0), 0.0)
+    if every:
+        return room_power, RoomResult(engaged, room_indoor, room_running, room_simulated)
     power = np.where(on, ramp_power_w, 0.0)
     indoor = thermostats.indoor_c.copy()
     running = thermostats.running.copy()
     simulated = thermostats.simulated_at_s.copy()
-    rows = np.flatnonzero(engaged)
-    if rows.size:
-        stored_at = thermostats.simulated_at_s[rows]
-        replay = replay_mask(cycle_s, stored_at)
-        state = _step(loads, thermostats, rows, outdoor_by_user_c, cycle_s, max_elapsed_s, cooling)
-        indoor[rows] = np.where(replay, thermostats.indoor_c[rows], state[0])
-        running[rows] = np.where(replay, thermostats.running[rows] & on[rows], state[1])
-        simulated[rows] = np.where(replay, stored_at, cycle_s)
-        power[rows] = np.where(running[rows], np.maximum(loads.rated_power_w[rows], 0.0), 0.0)
+    indoor[rows] = room_indoor
+    running[rows] = room_running
+    simulated[rows] = room_simulated
+    power[rows] = room_power
     return power, RoomResult(engaged, indoor, running, simulated)
-
-
-def _step(
-    loads: LoadArrays,
-    thermostats: ThermostatArrays,
-    rows: IndexArray,
-    outdoor_by_user_c: FloatArray,
-    cycle_s: float,
-    max_elapsed_s: float,
-    cooling: bool,
-) -> tuple[FloatArray, BoolArray]:
-    state = step_rooms(
-        cooling=cooling,
-        rated_power_w=loads.rated_power_w[rows],
-        switched_on=thermostats.switched_on[rows],
-        setpoint_c=thermostats.setpoint_c[rows],
-        hysteresis_c=thermostats.hysteresis_c[rows],
-        indoor_c=thermostats.indoor_c[rows],
-        running=thermostats.running[rows],
-        outdoor_c=outdoor_by_user_c[loads.user[rows]],
-        dt_s=elapsed_s(cycle_s, thermostats.simulated_at_s[rows], max_elapsed_s),
-    )
-    return state.indoor_c, state.running
 
 
 def household_load(
