@@ -30,6 +30,7 @@ import numpy as np
 
 from app.auth import usernames
 from app.migrate import upgrade_head
+from app.models.control import DEFAULT_SCHEDULE_SQL
 from bench.engine import CITIES, MIX
 from tests.servers import PostgresServer, RedisServer, free_port
 
@@ -118,6 +119,12 @@ def fleet_parser(doc: str, *, users: int) -> argparse.ArgumentParser:
         help="every home on a tariff: FIXED, TIME_OF_USE and DYNAMIC in turn (DYNAMIC homes with "
         "2 days of uploaded 15-minute slots)",
     )
+    parser.add_argument(
+        "--non-default",
+        action="store_true",
+        help="every device on non-default controls and physics (see `non_default_columns`), and "
+        "one household load per home; SMART EVs need --tariffs to have prices",
+    )
     return parser
 
 
@@ -166,12 +173,14 @@ async def load_fleet(
     keep_devices: int = 0,
     seed: int = 11,
     tariffs: bool = False,
+    non_default: bool = False,
 ) -> Fleet:
     """Bulk-load `users` homes of `devices_per_user` devices each with binary COPY.
 
     Storage devices start mid-charge, last simulated at `simulated_at` (default: never).
     `keep_devices` users (the first ones) keep their device id lists in the result.
-    `tariffs`: see `tariff_rows`.
+    `tariffs`: see `tariff_rows`. `non_default`: see `non_default_columns`; adds one household
+    load per home (counted in `Fleet.devices`).
     """
     rng = np.random.default_rng(seed)
     now = datetime.now(UTC)
@@ -219,6 +228,16 @@ async def load_fleet(
                 rows[kind].append(
                     (did, cap, cap * r, 7.4, 5.0 + 10.0 * r, mode, mode, None, 0.0, simulated_at)
                 )
+    household_rows: list[tuple[Any, ...]] = []
+    if non_default:
+        extra = non_default_columns(rows, simulated_at, seed)
+        for kind, (_names, values) in extra.items():
+            rows[kind] = [row + more for row, more in zip(rows[kind], values, strict=True)]
+        household_ids = _uuids(users, np.random.default_rng(seed + 2))
+        for u, (uid, hid, did) in enumerate(zip(user_ids, home_ids, household_ids, strict=True)):
+            device_rows.append((did, uid, hid, "household", "HOUSEHOLD", "ACTIVE", now, now))
+            household_rows.append((did, 1500.0 + 4500.0 * ((u * 0.618034) % 1.0)))
+        fleet.devices += users
     columns = {
         "solar": ("solar_panel", ["id", "panel_area_m2", "efficiency", "max_capacity_w",
                                   "latitude", "longitude"]),
@@ -231,6 +250,11 @@ async def load_fleet(
                                      "charge_rate_kw", "driving_consumption_kwh_per_hour", "mode",
                                      "mode_setting", "last_seen_at", "flow_w", "simulated_at"]),
     }  # fmt: skip
+    if non_default:
+        for kind, (names, _values) in extra.items():
+            columns[kind][1].extend(names)
+        columns["households"] = ("household_load", ["id", "annual_consumption_kwh"])
+        rows["households"] = household_rows
     conn = await asyncpg.connect(dsn)
     try:
         await conn.copy_records_to_table(
@@ -303,6 +327,73 @@ async def load_fleet(
     finally:
         await conn.close()
     return fleet
+
+
+#: A second EV schedule: away at weekend nights (across midnight), 80 % at departure.
+_WEEKEND_NIGHTS = json.dumps(
+    [{"days": ["FRIDAY", "SATURDAY"], "departAt": "22:00", "returnAt": "06:00",
+      "targetSocPercent": 80.0}]
+)  # fmt: skip
+
+
+def non_default_columns(
+    rows: dict[str, list[tuple[Any, ...]]], simulated_at: datetime | None, seed: int
+) -> dict[str, tuple[list[str], list[tuple[Any, ...]]]]:
+    """Per kind, the control and physics columns (names, one tuple per row of `rows`) that put
+    every device off its default, as `bench.engine --controls mixed --physics mixed` does:
+    panels tilted 15-45 degrees facing 90-270 with a temperature coefficient; generators OFF or
+    AUTO; batteries HOLD, CHARGE or OPTIMIZED with a 20 % reserve and 90 % round trip; EVs OFF,
+    SOLAR or SMART with 10-85 % SoC bounds, half on a second schedule; air conditioners and
+    heaters on a thermostat with room state from the previous cycle, 10 % switched off.
+
+    Its own random stream (`seed` + 1): the default columns stay as they were."""
+    rng = np.random.default_rng(seed + 1)
+
+    def draws(kind: str) -> np.ndarray:
+        return rng.random((len(rows[kind]), 4))
+
+    solar = [
+        (15.0 + 30.0 * a, 90.0 + 180.0 * b, -0.005 + 0.002 * c, True)
+        for a, b, c, _ in draws("solar")
+    ]
+    generators = [
+        ("OFF" if a < 0.5 else "AUTO", 500.0, None, None) for a, _, _, _ in draws("generators")
+    ]
+    batteries = [
+        (("HOLD", "CHARGE", "OPTIMIZED")[int(3 * a)], 20.0, 0.9)
+        for a, _, _, _ in draws("batteries")
+    ]
+    evs = [
+        (
+            ("OFF", "SOLAR", "SMART")[int(3 * a)],
+            10.0,
+            85.0,
+            DEFAULT_SCHEDULE_SQL if b < 0.5 else _WEEKEND_NIGHTS,
+        )
+        for a, b, _, _ in draws("evs")
+    ]
+
+    def thermostats(kind: str, low: float) -> list[tuple[Any, ...]]:
+        out = []
+        for a, b, c, d in draws(kind):
+            setpoint, hysteresis = low + 4.0 * a, 0.5 + b
+            indoor = None if simulated_at is None else setpoint + hysteresis * (2.4 * c - 1.2)
+            on, running = bool(d >= 0.1), bool(c < 1.0 / 3.0)
+            out.append((on, setpoint, hysteresis, indoor, running, simulated_at))
+        return out
+
+    thermostat_names = ["switched_on", "setpoint_c", "hysteresis_c", "indoor_temperature_c",
+                        "running", "simulated_at"]  # fmt: skip
+    return {
+        "solar": (["tilt_deg", "azimuth_deg", "temperature_coefficient_per_k", "follows_home"],
+                  solar),
+        "generators": (["mode", "auto_start_import_w", "run_started_at", "simulated_at"],
+                       generators),
+        "batteries": (["mode", "reserve_soc_percent", "round_trip_efficiency"], batteries),
+        "evs": (["charge_mode", "min_soc_percent", "limit_soc_percent", "schedule"], evs),
+        "air_conditioners": (thermostat_names, thermostats("air_conditioners", 22.0)),
+        "heaters": (thermostat_names, thermostats("heaters", 18.0)),
+    }  # fmt: skip
 
 
 #: Weekday evening peak and a night window for every day (the stored JSON form of the windows).

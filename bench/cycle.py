@@ -96,6 +96,7 @@ async def run(args: argparse.Namespace, srv: Servers) -> dict[str, Any]:
         args.devices_per_user,
         simulated_at=datetime.now(UTC) - timedelta(seconds=60),
         tariffs=args.tariffs,
+        non_default=args.non_default,
     )
     load_time = time.perf_counter() - started
     log(f"loaded {fleet.devices} devices of {args.users} users in {load_time:.1f} s")

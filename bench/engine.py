@@ -7,11 +7,18 @@ replayed), then times `simulate_fleet` and prints the best of several runs as on
 
     uv run python -m bench.engine --devices 500000
     uv run python -m bench.engine --controls mixed   # every device on a non-default control
+    uv run python -m bench.engine --controls mixed --physics mixed   # and on its device physics
 
 `--controls`: none (the engine's original path), default (the controls the pipeline passes,
 all on their defaults), mixed (EV modes OFF/NOW/SOLAR/SMART with 24 h of prices and a second
 schedule across midnight, battery HOLD/CHARGE/OPTIMIZED with reserve and losses, generators
 OFF/AUTO).
+
+`--physics`: none (flat panels, the outdoor ramp for air conditioners and heaters, no household
+load: the engine's original models), mixed (every panel tilted 15-45 degrees, facing east to west
+(azimuth 90-270), with a temperature coefficient; every air conditioner and heater on a
+thermostat with its setpoint, hysteresis and room state from the previous cycle, some switched
+off; one household load per home, counted as a device).
 """
 
 from __future__ import annotations
@@ -48,8 +55,11 @@ from app.simulation.fleet import (
     EVArrays,
     FleetInput,
     GeneratorArrays,
+    HouseholdArrays,
     LoadArrays,
+    OrientationArrays,
     SolarArrays,
+    ThermostatArrays,
     UserArrays,
     simulate_fleet,
 )
@@ -208,10 +218,68 @@ def with_controls(inp: FleetInput, controls: str, seed: int = 11) -> FleetInput:
     )
 
 
-def device_count(inp: FleetInput) -> int:
-    """Total devices in a FleetInput."""
+def _state_times(rng: np.random.Generator, n: int, cycle_s: float) -> np.ndarray:
+    """A room's last step: mostly one cycle ago; 1 % never simulated, 1 % at this cycle."""
+    simulated = np.full(n, cycle_s - 60.0)
+    pick = rng.random(n)
+    simulated[pick < 0.01] = np.nan
+    simulated[pick > 0.99] = cycle_s
+    return simulated
+
+
+def _thermostats(
+    rng: np.random.Generator, n: int, setpoints: tuple[float, float], cycle_s: float
+) -> ThermostatArrays:
+    """`n` thermostats: setpoints in `setpoints`, 0.5-1.5 degC hysteresis, 10 % switched off,
+    rooms somewhere in or just past their band, a third of the devices running."""
+    setpoint = rng.uniform(*setpoints, n)
+    hysteresis = rng.uniform(0.5, 1.5, n)
+    simulated = _state_times(rng, n, cycle_s)
+    indoor = setpoint + hysteresis * rng.uniform(-1.2, 1.2, n)
+    indoor[np.isnan(simulated)] = np.nan
+    return ThermostatArrays(
+        switched_on=rng.random(n) >= 0.1,
+        setpoint_c=setpoint,
+        hysteresis_c=hysteresis,
+        indoor_c=indoor,
+        running=rng.random(n) < 1.0 / 3.0,
+        simulated_at_s=simulated,
+    )
+
+
+def with_physics(inp: FleetInput, physics: str, seed: int = 13) -> FleetInput:
+    """`inp` with device physics: none (the original models) or every device on its physics."""
+    if physics == "none":
+        return inp
+    rng = np.random.default_rng(seed)
+    cycle_s = inp.cycle_at.timestamp()
+    n_solar, n_users = len(inp.solar), len(inp.users)
     kinds = (inp.solar, inp.generators, inp.batteries, inp.evs, inp.air_conditioners, inp.heaters)
-    return sum(len(kind) for kind in kinds)
+    first_key = 1 + sum(len(kind) for kind in kinds)
+    return replace(
+        inp,
+        solar_orientation=OrientationArrays(
+            tilt_deg=rng.uniform(15.0, 45.0, n_solar),
+            azimuth_deg=rng.uniform(90.0, 270.0, n_solar),
+            temperature_coefficient_per_k=rng.uniform(-0.005, -0.003, n_solar),
+        ),
+        air_conditioner_thermostats=_thermostats(
+            rng, len(inp.air_conditioners), (22.0, 26.0), cycle_s
+        ),
+        heater_thermostats=_thermostats(rng, len(inp.heaters), (18.0, 22.0), cycle_s),
+        households=HouseholdArrays(
+            key=np.arange(first_key, first_key + n_users, dtype=np.uint64),
+            user=np.arange(n_users, dtype=np.int64),
+            annual_consumption_kwh=rng.uniform(1500.0, 6000.0, n_users),
+        ),
+    )
+
+
+def device_count(inp: FleetInput) -> int:
+    """Total devices in a FleetInput (household loads included)."""
+    kinds = (inp.solar, inp.generators, inp.batteries, inp.evs, inp.air_conditioners, inp.heaters)
+    households = 0 if inp.households is None else len(inp.households)
+    return sum(len(kind) for kind in kinds) + households
 
 
 def main() -> None:
@@ -219,8 +287,9 @@ def main() -> None:
     parser.add_argument("--devices", type=int, default=500_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--controls", choices=("none", "default", "mixed"), default="none")
+    parser.add_argument("--physics", choices=("none", "mixed"), default="none")
     args = parser.parse_args()
-    inp = with_controls(build_fleet(args.devices), args.controls)
+    inp = with_physics(with_controls(build_fleet(args.devices), args.controls), args.physics)
     devices = device_count(inp)
     simulate_fleet(inp)  # warm-up: imports, zoneinfo caches
     timings = []
@@ -234,6 +303,7 @@ def main() -> None:
             {
                 "bench": "engine",
                 "controls": args.controls,
+                "physics": args.physics,
                 "devices": devices,
                 "users": len(inp.users),
                 "engine_s": round(best, 4),

@@ -36,6 +36,7 @@ async def run(args: argparse.Namespace, srv: Servers) -> dict[str, Any]:
         args.devices_per_user,
         simulated_at=start - timedelta(seconds=60),
         tariffs=args.tariffs,
+        non_default=args.non_default,
     )
     log(f"loaded {fleet.devices} devices of {args.users} users")
     engine = create_engine(srv.database_url, application_name="hems-bench")

@@ -112,10 +112,8 @@ async def load_price_horizon(
         return PriceHorizon(start_s, table)
     found = {home_id: to_domain(row) for home_id, row in rows.items()}
     dynamic = [h for h, t in found.items() if t.kind is tariffs.TariffKind.DYNAMIC]
-    slots: dict[uuid.UUID, list[tariffs.PriceSlot]] = {}
     last = quarter_start(start_quarter + quarters - 1)
-    for slot in await repo.slots_at(dynamic, quarter_start(start_quarter), last):
-        slots.setdefault(slot.home_id, []).append(slot_to_domain(slot))
+    slots = await repo.slot_prices(dynamic, quarter_start(start_quarter), last)
     book = tariffs.PriceBook.build(
         [tariffs.HomeTariff(found.get(r[0]), zone(r[2]), slots.get(r[0], ())) for r in homes]
     )

@@ -120,3 +120,27 @@ class TariffRepository:
         else:
             stmt = stmt.where(row.start >= start, row.start <= last)
         return list((await self.session.scalars(stmt)).all())
+
+    async def slot_prices(
+        self, home_ids: Collection[uuid.UUID], start: datetime, last: datetime
+    ) -> dict[uuid.UUID, list[tariffs.PriceSlot]]:
+        """The slots of the given homes starting from `start` to `last` inclusive, per home, as
+        domain slots.
+
+        Why not `slots_at`: a SMART price horizon is 96 slots per DYNAMIC home, and building an
+        ORM object per slot (identity map, attribute instrumentation) was half the batch time.
+        Plain columns, no ORM objects, the same slots."""
+        if not home_ids:
+            return {}
+        row = models.PriceSlotRow
+        stmt = select(
+            row.home_id, row.start, row.import_price_per_kwh, row.export_price_per_kwh
+        ).where(row.home_id.in_(list(home_ids)), row.start >= start, row.start <= last)
+        out: dict[uuid.UUID, list[tariffs.PriceSlot]] = {}
+        for home_id, slot_start, import_price, export_price in (
+            await self.session.execute(stmt)
+        ).tuples():
+            out.setdefault(home_id, []).append(
+                tariffs.PriceSlot(slot_start, import_price, export_price)
+            )
+        return out

@@ -85,10 +85,16 @@ from app.simulation.physics import (
     ThermostatArrays,
     household_load,
     oriented_solar_power_w,
+    panel_sites,
     thermostat_loads,
 )
-from app.simulation.solar import GeocentricSun, geocentric_sun, topocentric_elevation_deg
-from app.simulation.solar_panel import cloud_factor, panel_power_w
+from app.simulation.solar import (
+    GeocentricSun,
+    clear_sky_irradiance_w_m2,
+    geocentric_sun,
+    topocentric_elevation_deg,
+)
+from app.simulation.solar_panel import cloud_factor, panel_power_from_irradiance_w
 from app.simulation.status import (
     EV_CHARGING,
     EV_DISCHARGING,
@@ -246,24 +252,66 @@ def _check_users(kind: str, user: IndexArray, n_users: int) -> None:
         raise ValueError(f"{kind}.user must index into users (0..{n_users - 1})")
 
 
-def _solar(inp: FleetInput, cycle_s: float, seconds: int) -> DeviceResult:
+def _solar(
+    inp: FleetInput, cycle_s: float, seconds: int, outdoor_by_user_c: FloatArray
+) -> DeviceResult:
     panels = inp.solar
     if len(panels) == 0:
         return DeviceResult(np.empty(0), np.empty(0, dtype=np.int8))
-    # One instant for the whole batch: the costly geocentric part of SPA runs once.
+    # One instant for the whole batch: the costly geocentric part of SPA runs once, and the
+    # location-dependent part once per site (a home), not per panel (`physics.PanelSites`).
     sun = geocentric_sun(np.array([cycle_s])) if inp.sun is None else inp.sun
-    elevation = topocentric_elevation_deg(sun, panels.latitude, panels.longitude)
-    power = panel_power_w(
-        elevation,
-        panels.panel_area_m2,
-        panels.efficiency,
-        panels.max_capacity_w,
-        cloud_factor(panels.key, seconds),
-    )
-    if inp.solar_orientation is not None:
-        power = oriented_solar_power_w(
-            panels, inp.solar_orientation, sun, elevation, power, cycle_s
+    sites = panel_sites(panels, inp.users.latitude, inp.users.longitude)
+    site_elevation = topocentric_elevation_deg(sun, sites.latitude, sites.longitude)
+    site_ghi = clear_sky_irradiance_w_m2(site_elevation)
+    cloud = cloud_factor(panels.key, seconds)
+    orientation = inp.solar_orientation
+    tilted = np.empty(0, dtype=np.int64)
+    if orientation is not None:
+        if len(orientation) != len(panels):
+            raise ValueError("solar_orientation must be row-aligned with solar")
+        tilted = np.flatnonzero(orientation.tilt_deg > 0.0)
+    if tilted.size == 0:
+        power = panel_power_from_irradiance_w(
+            np.take(site_ghi, sites.site),
+            panels.panel_area_m2,
+            panels.efficiency,
+            panels.max_capacity_w,
+            cloud,
         )
+        return DeviceResult(power, active_status(power))
+    assert orientation is not None
+    power = np.empty(len(panels))
+    if tilted.size < len(panels):
+        flat = np.flatnonzero(~(orientation.tilt_deg > 0.0))
+        power[flat] = panel_power_from_irradiance_w(
+            np.take(site_ghi, np.take(sites.site, flat)),
+            np.take(panels.panel_area_m2, flat),
+            np.take(panels.efficiency, flat),
+            np.take(panels.max_capacity_w, flat),
+            np.take(cloud, flat),
+        )
+    site_outdoor = outdoor_by_user_c
+    if sites.latitude.size > sites.n_homes:
+        extra = slice(sites.n_homes, None)
+        site_outdoor = np.concatenate(
+            [
+                outdoor_by_user_c,
+                outdoor_temperature_c(sites.latitude[extra], sites.longitude[extra], cycle_s),
+            ]
+        )
+    power[tilted] = oriented_solar_power_w(
+        panels,
+        orientation,
+        tilted,
+        sites,
+        sun,
+        site_elevation,
+        site_ghi,
+        site_outdoor,
+        cloud,
+        cycle_s,
+    )
     return DeviceResult(power, active_status(power))
 
 
@@ -353,7 +401,8 @@ def simulate_fleet(inp: FleetInput) -> FleetResult:
         raise ValueError("evs.mode_setting must be EV_CHARGING, EV_DISCHARGING or EV_OFFLINE")
 
     # 1. Producers and loads.
-    solar = _solar(inp, cycle_s, seconds)
+    temperature = outdoor_temperature_c(users.latitude, users.longitude, cycle_s)
+    solar = _solar(inp, cycle_s, seconds, temperature)
     gens = inp.generators
     generator_power = generator_power_w(gens.key, gens.rated_power_w, seconds)
     gen_controls = inp.generator_controls
@@ -362,7 +411,6 @@ def simulate_fleet(inp: FleetInput) -> FleetResult:
     if gen_controls is not None:
         rated_generator_power = generator_power
         generator_power = np.where(gen_controls.mode == GENERATOR_ON, generator_power, 0.0)
-    temperature = outdoor_temperature_c(users.latitude, users.longitude, cycle_s)
     air_conditioners = _loads(inp.air_conditioners, air_conditioner_fraction(temperature))
     heaters = _loads(inp.heaters, heater_fraction(temperature))
     ac_power, ac_rooms = thermostat_loads(

@@ -22,8 +22,10 @@ Angles in degrees; azimuths clockwise from north (180 = south); irradiance in W/
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from app.simulation.arrays import FloatArray
 from app.simulation.solar import GeocentricSun, spa
@@ -93,6 +95,78 @@ def aoi_projection(
     return np.clip(projection, -1.0, 1.0)
 
 
+@dataclass(frozen=True, slots=True)
+class SkyTerms:
+    """The factors of the plane-of-array irradiance that depend on the sun and sky only, not on
+    the panel: computed once per location (a home) and gathered per panel, so the engine's
+    per-panel work is the panel's own angles.
+
+    Each is exactly the sub-expression `poa_global_w_m2` evaluates (same operations, same order),
+    so the split changes no bit of the result.
+    """
+
+    cos_zenith: FloatArray
+    sin_zenith: FloatArray
+    rb_denominator: FloatArray
+    """max(cos(zenith), 0.01745): the beam's horizontal projection, floored near the horizon."""
+    dni: FloatArray
+    isotropic: FloatArray
+    """DHI (1 - anisotropy) / 2, times (1 + cos tilt) on the panel."""
+    circumsolar: FloatArray
+    """DHI * anisotropy, times the beam ratio on the panel."""
+    ground: FloatArray
+    """GHI * albedo, times (1 - cos tilt) / 2 on the panel."""
+
+    def take(self, index: NDArray[np.int64]) -> SkyTerms:
+        """The terms at `index` (one row per panel from one row per location)."""
+        return SkyTerms(
+            *(np.take(getattr(self, name), index) for name in self.__dataclass_fields__)
+        )
+
+
+def sky_terms(
+    zenith_deg: ArrayLike,
+    dni: ArrayLike,
+    ghi: ArrayLike,
+    dhi: ArrayLike,
+    dni_extra: ArrayLike,
+    albedo: float = ALBEDO,
+) -> SkyTerms:
+    """The panel-independent factors of `poa_global_w_m2` (see `SkyTerms`)."""
+    dni_a = np.asarray(dni, dtype=np.float64)
+    dhi_a = np.asarray(dhi, dtype=np.float64)
+    cos_zenith = _cosd(zenith_deg)
+    anisotropy = dni_a / np.asarray(dni_extra, dtype=np.float64)
+    return SkyTerms(
+        cos_zenith=cos_zenith,
+        sin_zenith=_sind(zenith_deg),
+        rb_denominator=np.maximum(cos_zenith, 0.01745),
+        dni=dni_a,
+        isotropic=dhi_a * (1.0 - anisotropy) * 0.5,
+        circumsolar=dhi_a * anisotropy,
+        ground=np.asarray(ghi, dtype=np.float64) * albedo,
+    )
+
+
+def poa_on_plane_w_m2(
+    sky: SkyTerms, cos_tilt: ArrayLike, sin_tilt: ArrayLike, cos_relative_azimuth: ArrayLike
+) -> FloatArray:
+    """Plane-of-array global irradiance from the sky terms and the panel's angles: cos and sin
+    of the tilt, cos of (sun azimuth - surface azimuth). Each cosine is computed once."""
+    cos_t = np.asarray(cos_tilt, dtype=np.float64)
+    projection = cos_t * sky.cos_zenith + np.asarray(sin_tilt) * sky.sin_zenith * np.asarray(
+        cos_relative_azimuth
+    )
+    cos_aoi = np.clip(projection, -1.0, 1.0)
+    rb = np.maximum(cos_aoi, 0.0) / sky.rb_denominator
+    isotropic = np.maximum(sky.isotropic * (1.0 + cos_t), 0.0)
+    circumsolar = np.maximum(sky.circumsolar * rb, 0.0)
+    ground = sky.ground * (1.0 - cos_t) * 0.5
+    # pvlib: cos(radians(degrees(arccos(projection)))), i.e. the projection up to rounding.
+    beam = np.maximum(sky.dni * np.cos(np.arccos(cos_aoi)), 0.0)
+    return np.asarray(beam + isotropic + circumsolar + ground, dtype=np.float64)
+
+
 def poa_global_w_m2(
     tilt_deg: ArrayLike,
     surface_azimuth_deg: ArrayLike,
@@ -105,17 +179,15 @@ def poa_global_w_m2(
     albedo: float = ALBEDO,
 ) -> FloatArray:
     """Plane-of-array global irradiance: beam + Hay-Davies sky diffuse + ground reflected."""
-    dni_a = np.asarray(dni, dtype=np.float64)
-    dhi_a = np.asarray(dhi, dtype=np.float64)
-    cos_aoi = aoi_projection(tilt_deg, surface_azimuth_deg, zenith_deg, azimuth_deg)
-    rb = np.maximum(cos_aoi, 0.0) / np.maximum(_cosd(zenith_deg), 0.01745)
-    anisotropy = dni_a / np.asarray(dni_extra, dtype=np.float64)
-    isotropic = np.maximum(dhi_a * (1.0 - anisotropy) * 0.5 * (1.0 + _cosd(tilt_deg)), 0.0)
-    circumsolar = np.maximum(dhi_a * anisotropy * rb, 0.0)
-    ground = np.asarray(ghi, dtype=np.float64) * albedo * (1.0 - _cosd(tilt_deg)) * 0.5
-    # pvlib: cos(radians(degrees(arccos(projection)))), i.e. the projection up to rounding.
-    beam = np.maximum(dni_a * np.cos(np.arccos(cos_aoi)), 0.0)
-    return np.asarray(beam + isotropic + circumsolar + ground, dtype=np.float64)
+    relative = np.asarray(azimuth_deg, dtype=np.float64) - np.asarray(
+        surface_azimuth_deg, dtype=np.float64
+    )
+    return poa_on_plane_w_m2(
+        sky_terms(zenith_deg, dni, ghi, dhi, dni_extra, albedo),
+        _cosd(tilt_deg),
+        _sind(tilt_deg),
+        _cosd(relative),
+    )
 
 
 def faiman_cell_temperature_c(

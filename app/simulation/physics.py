@@ -18,24 +18,25 @@ from app.simulation.irradiance import (
     day_of_year,
     extra_radiation_w_m2,
     faiman_cell_temperature_c,
-    poa_global_w_m2,
+    poa_on_plane_w_m2,
+    sky_terms,
     temperature_derating,
     topocentric_azimuth_deg,
 )
 from app.simulation.physics_devices import HouseholdArrays, OrientationArrays, ThermostatArrays
-from app.simulation.solar import GeocentricSun, clear_sky_irradiance_w_m2
-from app.simulation.solar_panel import cloud_factor
+from app.simulation.solar import GeocentricSun
 from app.simulation.storage import elapsed_s, replay_mask
 from app.simulation.thermostat import step_rooms
-from app.simulation.weather import outdoor_temperature_c
 
 __all__ = [
     "HouseholdArrays",
     "OrientationArrays",
+    "PanelSites",
     "RoomResult",
     "ThermostatArrays",
     "household_load",
     "oriented_solar_power_w",
+    "panel_sites",
     "thermostat_loads",
 ]
 
@@ -51,49 +52,95 @@ class RoomResult:
     simulated_at_s: FloatArray
 
 
+@dataclass(frozen=True, slots=True)
+class PanelSites:
+    """Where the sun is evaluated for a batch's panels: one site per home, plus one per panel
+    that is not at its home's location; `site` maps each panel to its site.
+
+    Why: panels share their home's latitude and longitude (20 to a home in the benchmark), and
+    everything the sun and the weather contribute (SPA elevation and azimuth, the clear-sky
+    irradiance and its split, the outdoor temperature) depends on the location only. Computed
+    per site and gathered per panel, it is the same arithmetic on the same numbers, so the
+    results are bit for bit those of the per-panel computation.
+    """
+
+    latitude: FloatArray
+    longitude: FloatArray
+    site: IndexArray
+    n_homes: int
+    """Sites 0..n_homes-1 are the homes (row-aligned with the batch's users)."""
+
+
+def panel_sites(
+    panels: SolarArrays, home_latitude: FloatArray, home_longitude: FloatArray
+) -> PanelSites:
+    """The sites of `panels` (see `PanelSites`); a panel is at its home when its latitude and
+    longitude have the same bits as the home's."""
+    n_homes = int(home_latitude.size)
+    lat_bits = np.take(home_latitude, panels.user).view(np.int64)
+    lon_bits = np.take(home_longitude, panels.user).view(np.int64)
+    away = np.flatnonzero(
+        (panels.latitude.view(np.int64) != lat_bits) | (panels.longitude.view(np.int64) != lon_bits)
+    )
+    if away.size == 0:
+        return PanelSites(home_latitude, home_longitude, panels.user, n_homes)
+    site = panels.user.copy()
+    site[away] = n_homes + np.arange(away.size, dtype=np.int64)
+    return PanelSites(
+        np.concatenate([home_latitude, panels.latitude[away]]),
+        np.concatenate([home_longitude, panels.longitude[away]]),
+        site,
+        n_homes,
+    )
+
+
 def oriented_solar_power_w(
     panels: SolarArrays,
     orientation: OrientationArrays,
+    rows: IndexArray,
+    sites: PanelSites,
     sun: GeocentricSun,
-    elevation_deg: FloatArray,
-    flat_power_w: FloatArray,
+    site_elevation_deg: FloatArray,
+    site_ghi_w_m2: FloatArray,
+    site_outdoor_c: FloatArray,
+    cloud: FloatArray,
     cycle_s: float,
 ) -> FloatArray:
-    """Panel output with plane-of-array irradiance and temperature derating for tilted panels
-    (tilt > 0); flat panels keep `flat_power_w`, the original model, bit for bit."""
-    if len(orientation) != len(panels):
-        raise ValueError("solar_orientation must be row-aligned with solar")
-    rows = np.flatnonzero(orientation.tilt_deg > 0.0)
-    if rows.size == 0:
-        return flat_power_w
-    elevation = elevation_deg[rows]
-    ghi = clear_sky_irradiance_w_m2(elevation)
-    zenith = 90.0 - elevation
-    lat, lon = panels.latitude[rows], panels.longitude[rows]
-    dni_extra = extra_radiation_w_m2(day_of_year(cycle_s))
-    dni, dhi = clear_sky_split(ghi, zenith)
-    poa = poa_global_w_m2(
-        orientation.tilt_deg[rows],
-        orientation.azimuth_deg[rows],
-        zenith,
-        topocentric_azimuth_deg(sun, lat, lon),
-        dni,
-        ghi,
-        dhi,
-        dni_extra,
+    """Output (W) of the tilted panels `rows` with plane-of-array irradiance and temperature
+    derating. Site arrays hold one value per site (`sites`), `cloud` one per panel.
+
+    A panel whose site has no clear-sky light (the sun down) gives 0 W without any float work:
+    with GHI 0 every irradiance term of the chain is 0.
+    """
+    power = np.zeros(rows.size)
+    site_of_row = np.take(sites.site, rows)
+    lit = np.flatnonzero(np.take(site_ghi_w_m2, site_of_row) != 0.0)
+    if lit.size == 0:
+        return power
+    panel = np.take(rows, lit)
+    site = np.take(site_of_row, lit)
+    # Per site: the sun, its light and the weather (a few thousand rows, not one per panel).
+    lat, lon = sites.latitude, sites.longitude
+    zenith = 90.0 - site_elevation_deg
+    dni, dhi = clear_sky_split(site_ghi_w_m2, zenith)
+    sky = sky_terms(zenith, dni, site_ghi_w_m2, dhi, extra_radiation_w_m2(day_of_year(cycle_s)))
+    sun_azimuth = topocentric_azimuth_deg(sun, lat, lon)
+    # Per panel: its own angles, each cosine once.
+    tilt = np.radians(np.take(orientation.tilt_deg, panel))
+    relative = np.take(sun_azimuth, site) - np.take(orientation.azimuth_deg, panel)
+    poa = poa_on_plane_w_m2(
+        sky.take(site), np.cos(tilt), np.sin(tilt), np.cos(np.radians(relative))
     )
-    cell = faiman_cell_temperature_c(poa, outdoor_temperature_c(lat, lon, cycle_s))
-    derate = temperature_derating(cell, orientation.temperature_coefficient_per_k[rows])
-    seconds = int(np.floor(cycle_s))
+    cell = faiman_cell_temperature_c(poa, np.take(site_outdoor_c, site))
+    derate = temperature_derating(cell, np.take(orientation.temperature_coefficient_per_k, panel))
     raw = (
         poa
-        * panels.panel_area_m2[rows]
-        * panels.efficiency[rows]
-        * cloud_factor(panels.key[rows], seconds)
+        * np.take(panels.panel_area_m2, panel)
+        * np.take(panels.efficiency, panel)
+        * np.take(cloud, panel)
         * derate
     )
-    power = flat_power_w.copy()
-    power[rows] = np.clip(raw, 0.0, np.maximum(panels.max_capacity_w[rows], 0.0))
+    power[lit] = np.clip(raw, 0.0, np.maximum(np.take(panels.max_capacity_w, panel), 0.0))
     return power
 
 
@@ -117,43 +164,52 @@ def thermostat_loads(
         raise ValueError("thermostats must be row-aligned with their loads")
     engaged = ~np.isnan(thermostats.setpoint_c)
     on = thermostats.switched_on
+    rows = np.flatnonzero(engaged)
+    if rows.size == 0:
+        return np.where(on, ramp_power_w, 0.0), RoomResult(
+            engaged,
+            thermostats.indoor_c.copy(),
+            thermostats.running.copy(),
+            thermostats.simulated_at_s.copy(),
+        )
+    every = rows.size == len(loads)
+
+    def pick(values: np.ndarray) -> np.ndarray:
+        """The thermostat rows of a column (the column itself when every row has one)."""
+        return values if every else np.take(values, rows)
+
+    stored_at = pick(thermostats.simulated_at_s)
+    stored_indoor = pick(thermostats.indoor_c)
+    stored_running = pick(thermostats.running)
+    switched_on = pick(on)
+    rated = pick(loads.rated_power_w)
+    replay = replay_mask(cycle_s, stored_at)
+    state = step_rooms(
+        cooling=cooling,
+        rated_power_w=rated,
+        switched_on=switched_on,
+        setpoint_c=pick(thermostats.setpoint_c),
+        hysteresis_c=pick(thermostats.hysteresis_c),
+        indoor_c=stored_indoor,
+        running=stored_running,
+        outdoor_c=np.take(outdoor_by_user_c, pick(loads.user)),
+        dt_s=elapsed_s(cycle_s, stored_at, max_elapsed_s),
+    )
+    room_indoor = np.where(replay, stored_indoor, state.indoor_c)
+    room_running = np.where(replay, stored_running & switched_on, state.running)
+    room_simulated = np.where(replay, stored_at, cycle_s)
+    room_power = np.where(room_running, np.maximum(rated, 0.0), 0.0)
+    if every:
+        return room_power, RoomResult(engaged, room_indoor, room_running, room_simulated)
     power = np.where(on, ramp_power_w, 0.0)
     indoor = thermostats.indoor_c.copy()
     running = thermostats.running.copy()
     simulated = thermostats.simulated_at_s.copy()
-    rows = np.flatnonzero(engaged)
-    if rows.size:
-        stored_at = thermostats.simulated_at_s[rows]
-        replay = replay_mask(cycle_s, stored_at)
-        state = _step(loads, thermostats, rows, outdoor_by_user_c, cycle_s, max_elapsed_s, cooling)
-        indoor[rows] = np.where(replay, thermostats.indoor_c[rows], state[0])
-        running[rows] = np.where(replay, thermostats.running[rows] & on[rows], state[1])
-        simulated[rows] = np.where(replay, stored_at, cycle_s)
-        power[rows] = np.where(running[rows], np.maximum(loads.rated_power_w[rows], 0.0), 0.0)
+    indoor[rows] = room_indoor
+    running[rows] = room_running
+    simulated[rows] = room_simulated
+    power[rows] = room_power
     return power, RoomResult(engaged, indoor, running, simulated)
-
-
-def _step(
-    loads: LoadArrays,
-    thermostats: ThermostatArrays,
-    rows: IndexArray,
-    outdoor_by_user_c: FloatArray,
-    cycle_s: float,
-    max_elapsed_s: float,
-    cooling: bool,
-) -> tuple[FloatArray, BoolArray]:
-    state = step_rooms(
-        cooling=cooling,
-        rated_power_w=loads.rated_power_w[rows],
-        switched_on=thermostats.switched_on[rows],
-        setpoint_c=thermostats.setpoint_c[rows],
-        hysteresis_c=thermostats.hysteresis_c[rows],
-        indoor_c=thermostats.indoor_c[rows],
-        running=thermostats.running[rows],
-        outdoor_c=outdoor_by_user_c[loads.user[rows]],
-        dt_s=elapsed_s(cycle_s, thermostats.simulated_at_s[rows], max_elapsed_s),
-    )
-    return state.indoor_c, state.running
 
 
 def household_load(

@@ -31,5 +31,19 @@ def panel_power_w(
     cloud: FloatArray,
 ) -> FloatArray:
     """Panel output in W (>= 0, <= max_capacity_w; exactly 0 with the sun at/below the horizon)."""
-    raw = clear_sky_irradiance_w_m2(elevation_deg) * panel_area_m2 * efficiency * cloud
+    return panel_power_from_irradiance_w(
+        clear_sky_irradiance_w_m2(elevation_deg), panel_area_m2, efficiency, max_capacity_w, cloud
+    )
+
+
+def panel_power_from_irradiance_w(
+    irradiance_w_m2: FloatArray,
+    panel_area_m2: FloatArray,
+    efficiency: FloatArray,
+    max_capacity_w: FloatArray,
+    cloud: FloatArray,
+) -> FloatArray:
+    """`panel_power_w` from the clear-sky irradiance itself: the engine computes it once per
+    home (it depends on the sun's elevation there only) and gathers it per panel."""
+    raw = irradiance_w_m2 * panel_area_m2 * efficiency * cloud
     return np.clip(raw, 0.0, np.maximum(max_capacity_w, 0.0))

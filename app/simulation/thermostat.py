@@ -78,33 +78,63 @@ def step_rooms(
     heat_capacity_j_per_k: float = ROOM_HEAT_CAPACITY_J_PER_K,
 ) -> ThermostatState:
     """Advance each room by `dt_s` seconds; see the module docstring. Returns the end state."""
-    band = np.maximum(hysteresis_c, 1e-6)
-    temp = np.where(np.isnan(indoor_c), setpoint_c, indoor_c).astype(np.float64)
-    on = np.asarray(switched_on, dtype=np.bool_)
-    run = on & start_running(cooling, temp, np.asarray(running, np.bool_), setpoint_c, band)
-    heat_w = np.maximum(rated_power_w, 0.0) * (AC_COP if cooling else HEATER_COP)
+    columns = (
+        rated_power_w,
+        switched_on,
+        setpoint_c,
+        hysteresis_c,
+        indoor_c,
+        running,
+        outdoor_c,
+        dt_s,
+    )
+    shape = np.broadcast_shapes(*(np.shape(c) for c in columns))
+
+    def flat(values: object, dtype: type) -> np.ndarray:
+        """A column as a writable 1-D array of the common shape (the passes index rows)."""
+        return np.broadcast_to(np.asarray(values, dtype=dtype), shape).reshape(-1).copy()
+
+    setpoint = flat(setpoint_c, np.float64)
+    band = np.maximum(flat(hysteresis_c, np.float64), 1e-6)
+    indoor = flat(indoor_c, np.float64)
+    temp = np.where(np.isnan(indoor), setpoint, indoor)
+    on = flat(switched_on, np.bool_)
+    run = on & start_running(cooling, temp, flat(running, np.bool_), setpoint, band)
+    heat_w = np.maximum(flat(rated_power_w, np.float64), 0.0) * (AC_COP if cooling else HEATER_COP)
     sign = -1.0 if cooling else 1.0
     tau = heat_capacity_j_per_k / ua_w_per_k
-    remaining = np.maximum(np.asarray(dt_s, dtype=np.float64), 0.0).copy()
+    remaining = np.maximum(flat(dt_s, np.float64), 0.0)
+    outdoor = flat(outdoor_c, np.float64)
+    # Each pass works on the rooms still inside their step only (after the first pass, the few
+    # that switched): the same arithmetic per room as a pass over all of them.
+    active = np.flatnonzero(remaining > 0.0)
     for _ in range(MAX_SWITCHES):
-        active = remaining > 0.0
-        if not active.any():
+        if active.size == 0:
             break
-        t_eq = outdoor_c + sign * heat_w * run / ua_w_per_k
+        run_a = np.take(run, active)
+        temp_a = np.take(temp, active)
+        left = np.take(remaining, active)
+        sp = np.take(setpoint, active)
+        band_a = np.take(band, active)
+        t_eq = np.take(outdoor, active) + sign * np.take(heat_w, active) * run_a / ua_w_per_k
         # The edge that switches the current state: a running heater stops at sp + h, an idle
         # one starts at sp - h; an air conditioner the other way round.
-        stop_high = run != cooling
-        edge = np.where(stop_high, setpoint_c + band, setpoint_c - band)
+        stop_high = run_a != cooling
+        edge = np.where(stop_high, sp + band_a, sp - band_a)
         with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = (edge - t_eq) / (temp - t_eq)
-            hit = np.where(on & (ratio > 0.0) & (ratio <= 1.0), -tau * np.log(ratio), np.inf)
-        switch = active & (hit <= remaining)
-        step = np.where(switch, hit, remaining)
-        drift = t_eq + (temp - t_eq) * np.exp(-step / tau)
-        temp = np.where(active, np.where(switch, edge, drift), temp)
-        run = np.where(switch, ~run, run)
-        remaining = np.where(active, remaining - step, 0.0)
+            ratio = (edge - t_eq) / (temp_a - t_eq)
+        crossing = np.flatnonzero(np.take(on, active) & (ratio > 0.0) & (ratio <= 1.0))
+        hit = np.full(active.size, np.inf)
+        hit[crossing] = -tau * np.log(np.take(ratio, crossing))
+        switch = hit <= left
+        step = np.where(switch, hit, left)
+        drift = t_eq + (temp_a - t_eq) * np.exp(-step / tau)
+        temp[active] = np.where(switch, edge, drift)
+        run[active] = run_a ^ switch
+        left = left - step
+        remaining[active] = left
+        active = np.take(active, np.flatnonzero(left > 0.0))
     else:
         stuck = remaining > 0.0
-        temp = np.where(stuck & on, np.clip(temp, setpoint_c - band, setpoint_c + band), temp)
-    return ThermostatState(indoor_c=temp, running=run & on)
+        temp = np.where(stuck & on, np.clip(temp, setpoint - band, setpoint + band), temp)
+    return ThermostatState(indoor_c=temp.reshape(shape), running=(run & on).reshape(shape))
