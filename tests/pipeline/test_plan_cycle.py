@@ -46,7 +46,7 @@ def live(redis):
 
 async def _battery(sessionmaker, battery_id) -> models.Battery:
     async with sessionmaker() as session:
-        row = await session.get(models.Battery, battery_id)
+        row: models.Battery | None = await session.get(models.Battery, battery_id)
         assert row is not None
         session.expunge(row)
         return row
@@ -73,8 +73,8 @@ async def test_an_optimized_battery_follows_the_plan_and_without_one_self_consum
         )
         await session.commit()
     await run_cycle(sessionmaker, live, EVENING, batch_users=100)
-    report = await plan_batch(sessionmaker, live, [user.id], EVENING)
-    assert report.planned == 1
+    planned_report = await plan_batch(sessionmaker, live, [user.id], EVENING)
+    assert planned_report.planned == 1
     async with sessionmaker() as session:
         plan = (await plans_of(session, [home_id]))[home_id]
     # Follow the plan over a few cycles, crossing into the next slot and the off-peak window.
