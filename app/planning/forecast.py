@@ -4,7 +4,9 @@ The forecast runs the engine's own models at the slot's instants, without random
 - production: the solar model (NREL SPA elevation, clear-sky irradiance, area, efficiency,
   max output) times the expected cloud factor, the mean of the engine's uniform cloud draw
   ((CLOUD_MIN + CLOUD_MAX) / 2); generators at their rated power (their +/-5 % draw has mean 0);
-- consumption: air conditioners and heaters from the temperature model (already deterministic).
+- consumption: air conditioners and heaters from the temperature model (already deterministic),
+  and household loads on the BDEW H0 profile in the home's local time (the engine's
+  `household.profile_w_per_kwh` times the annual kWh; the engine's +-20 % noise has mean 1).
 Each slot's energy is the mean power of SAMPLES instants spread over the slot, times its length,
 the midpoint rule for the per-minute cycles the slot will hold. Slots are UTC quarter hours, like
 tariff slots, so a forecast of `hours` has 4 * hours slots on any day, DST changes included.
@@ -21,6 +23,8 @@ import numpy as np
 
 from app.planning.model import PlanHome
 from app.simulation.arrays import FloatArray, require_aware
+from app.simulation.calendar import zone
+from app.simulation.household import profile_w_per_kwh
 from app.simulation.loads import air_conditioner_fraction, heater_fraction
 from app.simulation.solar import GeocentricSun, geocentric_sun, topocentric_elevation_deg
 from app.simulation.solar_panel import CLOUD_MAX, CLOUD_MIN, panel_power_w
@@ -82,6 +86,22 @@ def horizon_sun(horizon: Horizon) -> GeocentricSun:
     return geocentric_sun(sample_instants(horizon).reshape(-1))
 
 
+@lru_cache(maxsize=64)
+def household_w_per_kwh(horizon: Horizon, timezone: str) -> FloatArray:
+    """Per slot: the H0 household energy (Wh) per kWh/a of annual consumption in `timezone`,
+    the mean of the slot's sample instants (computed once per zone and horizon)."""
+    tz = zone(timezone)
+    instants = sample_instants(horizon).reshape(-1)
+    power = np.fromiter(
+        (profile_w_per_kwh(datetime.fromtimestamp(float(t), tz)) for t in instants),
+        dtype=np.float64,
+        count=instants.size,
+    )
+    out: FloatArray = power.reshape(horizon.slots, SAMPLES).mean(axis=1) * SLOT_H
+    out.flags.writeable = False
+    return out
+
+
 def forecast_homes(homes: Sequence[PlanHome], horizon: Horizon) -> list[Forecast]:
     """The forecast of every home over the same horizon (the sun's position is computed once
     per horizon, `horizon_sun`)."""
@@ -126,6 +146,9 @@ def forecast_homes(homes: Sequence[PlanHome], horizon: Horizon) -> list[Forecast
     ac_w = np.asarray([h.air_conditioner_w for h in homes], dtype=np.float64)
     heat_w = np.asarray([h.heater_w for h in homes], dtype=np.float64)
     consumption = (ac * ac_w[:, None] + heat * heat_w[:, None]) * SLOT_H
+    for i, home in enumerate(homes):
+        if home.household_kwh > 0.0:
+            consumption[i] += home.household_kwh * household_w_per_kwh(horizon, home.timezone)
     return [Forecast(horizon, production[i], consumption[i]) for i in range(n)]
 
 

@@ -78,7 +78,8 @@ def _ev(row: Sequence[Any]) -> PlanEV:
 def plan_homes(rows: FleetRows) -> list[PlanHome]:
     """One `PlanHome` per home row of `rows`, in the same order."""
     by_home: dict[uuid.UUID, dict[str, list[Any]]] = {
-        h[0]: {k: [] for k in ("solar", "gen", "bat", "ev", "ac", "heat")} for h in rows.homes
+        h[0]: {k: [] for k in ("solar", "gen", "bat", "ev", "ac", "heat", "house")}
+        for h in rows.homes
     }
     for kind, kind_rows in (
         ("solar", rows.solar),
@@ -87,6 +88,7 @@ def plan_homes(rows: FleetRows) -> list[PlanHome]:
         ("ev", rows.evs),
         ("ac", rows.air_conditioners),
         ("heat", rows.heaters),
+        ("house", rows.households),
     ):
         for r in kind_rows:
             found = by_home.get(r[1])
@@ -115,6 +117,7 @@ def plan_homes(rows: FleetRows) -> list[PlanHome]:
                 generator_w=sum(float(r[2]) for r in d["gen"]),
                 air_conditioner_w=sum(float(r[2]) for r in d["ac"]),
                 heater_w=sum(float(r[2]) for r in d["heat"]),
+                household_kwh=sum(float(r[2]) for r in d["house"]),
                 batteries=tuple(_battery(r) for r in d["bat"]),
                 evs=tuple(_ev(r) for r in d["ev"]),
             )

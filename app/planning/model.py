@@ -80,6 +80,8 @@ class PlanHome:
     generator_w: float = 0.0
     air_conditioner_w: float = 0.0
     heater_w: float = 0.0
+    household_kwh: float = 0.0
+    """Annual consumption (kWh/a) of the home's household loads together (BDEW H0 profile)."""
     batteries: tuple[PlanBattery, ...] = ()
     evs: tuple[PlanEV, ...] = ()
 
