@@ -2,7 +2,8 @@
 
 Why a binary value and not JSON: every cycle of every minute reads one of these per home with
 a plan (an MGET per batch), and decoding 2 x 192 floats from bytes with numpy and picking a slot
-measured 2.4 us where orjson takes 21 us for the stored plan's JSON (docs/planning.md). The layout is little-endian: the plan's first slot
+measured 2.4 us where orjson takes 21 us for the stored plan's JSON (docs/planning.md).
+The layout is little-endian: the plan's first slot
 start (float64, epoch s), the slot length (uint32, s), the slot count n (uint32), then n float32
 battery flows and n float32 EV flows (W, > 0 charging, the home's batteries and EVs taken
 together as the planner plans them). float32 keeps a 10 kW flow to about a milliwatt.
