@@ -261,7 +261,15 @@ class Mutation:
 
         deleted = await unit_of_work(info, work)
         await _revoked(info, deleted.bump)
-        home_keys = [keys.home_energy_stats_key(home_id) for home_id in deleted.home_ids]
+        home_keys = [
+            key
+            for home_id in deleted.home_ids
+            for key in (
+                keys.home_energy_stats_key(home_id),
+                keys.home_plan_slot_key(home_id),
+                keys.home_plan_flows_key(home_id),
+            )
+        ]
         await info.context.live.forget_user(deleted.bump.user_id, deleted.device_ids, home_keys)
         return True
 

@@ -91,3 +91,9 @@ def home_plan_slot_key(home_id: uuid.UUID | str) -> str:
 def plan_lock_key(epoch_s: int) -> str:
     """Per-interval lock so a re-planning round is orchestrated at most once."""
     return f"{INTERNAL_PREFIX}plan:{epoch_s}:lock"
+
+
+def home_plan_flows_key(home_id: uuid.UUID | str) -> str:
+    """The home's planned battery and EV power for every slot of its plan (binary, see
+    `app.live.plans`), kept until the plan's end: what the cycle follows each minute."""
+    return f"{INTERNAL_PREFIX}home:{home_id}:plan:flows"

@@ -65,8 +65,12 @@ class LiveStore:
         return [decode_stats(r) for r in raw]
 
     async def forget_home(self, home_id: uuid.UUID, device_ids: Sequence[uuid.UUID]) -> None:
-        """Drop a deleted home's figures and its devices' readings at once."""
-        wanted = [keys.home_energy_stats_key(home_id)]
+        """Drop a deleted home's figures, its cached plan and its devices' readings at once."""
+        wanted = [
+            keys.home_energy_stats_key(home_id),
+            keys.home_plan_slot_key(home_id),
+            keys.home_plan_flows_key(home_id),
+        ]
         for device_id in device_ids:
             wanted += [keys.device_current_key(device_id), keys.device_storage_key(device_id)]
         await self.backend.delete(wanted)

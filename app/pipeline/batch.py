@@ -24,6 +24,7 @@ from app.live.pubsub import publish_batch
 from app.live.store import DeletionGuard, LiveStore
 from app.pipeline.arrays import build_input
 from app.pipeline.history import default_interval_s, write_history
+from app.pipeline.plans import with_plans
 from app.pipeline.prices import load_prices, with_smart_prices
 from app.pipeline.readings import encode_batch
 from app.repositories.fleet import FleetRepository, FleetRows
@@ -141,6 +142,8 @@ async def _run(
         interval_s = default_interval_s()
         prices = await load_prices(session, rows.homes, cycle_at, interval_s)
         fleet = await with_smart_prices(session, fleet, rows.homes, cycle_at, interval_s)
+        # OPTIMIZED batteries and SMART EVs follow their home's plan (one MGET, when any).
+        fleet = await with_plans(live, fleet, homes.home_ids, cycle_at, interval_s)
         result = simulate_fleet(fleet)
         t2 = time.perf_counter()
         await _persist(repo, rows, result)

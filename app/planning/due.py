@@ -66,6 +66,7 @@ _KINDS: tuple[tuple[str, type[models.Device], tuple[str, ...]], ...] = (
     ),
     ("ac", models.AirConditioner, ("rated_power_w",)),
     ("heat", models.Heater, ("rated_power_w",)),
+    ("house", models.HouseholdLoad, ("annual_consumption_kwh",)),
 )
 _EV_MODES = tuple(m.value for m in models.EVMode)
 

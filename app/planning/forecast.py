@@ -4,7 +4,11 @@ The forecast runs the engine's own models at the slot's instants, without random
 - production: the solar model (NREL SPA elevation, clear-sky irradiance, area, efficiency,
   max output) times the expected cloud factor, the mean of the engine's uniform cloud draw
   ((CLOUD_MIN + CLOUD_MAX) / 2); generators at their rated power (their +/-5 % draw has mean 0);
-- consumption: air conditioners and heaters from the temperature model (already deterministic).
+- consumption: air conditioners and heaters from the temperature model (already deterministic);
+  those on a thermostat by the engine's room model (`thermostat.step_rooms`) stepped from their
+  latest state through the sample instants (one switched off draws nothing),
+  and household loads on the BDEW H0 profile in the home's local time (the engine's
+  `household.profile_w_per_kwh` times the annual kWh; the engine's +-20 % noise has mean 1).
 Each slot's energy is the mean power of SAMPLES instants spread over the slot, times its length,
 the midpoint rule for the per-minute cycles the slot will hold. Slots are UTC quarter hours, like
 tariff slots, so a forecast of `hours` has 4 * hours slots on any day, DST changes included.
@@ -21,9 +25,12 @@ import numpy as np
 
 from app.planning.model import PlanHome
 from app.simulation.arrays import FloatArray, require_aware
+from app.simulation.calendar import zone
+from app.simulation.household import profile_w_per_kwh
 from app.simulation.loads import air_conditioner_fraction, heater_fraction
 from app.simulation.solar import GeocentricSun, geocentric_sun, topocentric_elevation_deg
 from app.simulation.solar_panel import CLOUD_MAX, CLOUD_MIN, panel_power_w
+from app.simulation.thermostat import step_rooms
 from app.simulation.weather import outdoor_temperature_c
 
 SLOT_S = 900
@@ -82,6 +89,69 @@ def horizon_sun(horizon: Horizon) -> GeocentricSun:
     return geocentric_sun(sample_instants(horizon).reshape(-1))
 
 
+def thermostat_wh(
+    homes: Sequence[PlanHome], horizon: Horizon, temperature: FloatArray
+) -> FloatArray:
+    """(homes, slots) Wh of the homes' thermostat loads: each room stepped by the engine's
+    thermal model (`thermostat.step_rooms`) from its latest state through the sample instants,
+    the device drawing its rated power at an instant while it runs there, as the engine reports
+    it at a cycle. `temperature` is the outdoor temperature (samples, homes)."""
+    out = np.zeros((len(homes), horizon.slots), dtype=np.float64)
+    rows = [(i, t) for i, home in enumerate(homes) for t in home.thermostats]
+    if not rows:
+        return out
+    owner = np.asarray([i for i, _ in rows], dtype=np.int64)
+    step = np.full(owner.size, SLOT_S / SAMPLES)
+    power = np.zeros((horizon.slots * SAMPLES, owner.size), dtype=np.float64)
+    for cooling in (True, False):
+        pick = np.asarray([t.cooling == cooling for _, t in rows], dtype=np.bool_)
+        if not pick.any():
+            continue
+        ts = [t for (_, t), p in zip(rows, pick, strict=True) if p]
+        rated = np.asarray([t.rated_w for t in ts], dtype=np.float64)
+        on = np.asarray([t.switched_on for t in ts], dtype=np.bool_)
+        setpoint = np.asarray([t.setpoint_c for t in ts], dtype=np.float64)
+        band = np.asarray([t.hysteresis_c for t in ts], dtype=np.float64)
+        indoor = np.asarray([t.indoor_c for t in ts], dtype=np.float64)
+        running = np.asarray([t.running for t in ts], dtype=np.bool_)
+        homes_of = owner[pick]
+        for k in range(horizon.slots * SAMPLES):
+            # The first step runs from the horizon's start to its first sample instant.
+            dt = step[: homes_of.size] * (0.5 if k == 0 else 1.0)
+            state = step_rooms(
+                cooling=cooling,
+                rated_power_w=rated,
+                switched_on=on,
+                setpoint_c=setpoint,
+                hysteresis_c=band,
+                indoor_c=indoor,
+                running=running,
+                outdoor_c=temperature[k, homes_of],
+                dt_s=dt,
+            )
+            indoor, running = state.indoor_c, state.running
+            power[k, pick] = np.where(running, np.maximum(rated, 0.0), 0.0)
+    per_slot = power.reshape(horizon.slots, SAMPLES, owner.size).mean(axis=1) * SLOT_H
+    np.add.at(out, owner, per_slot.T)
+    return out
+
+
+@lru_cache(maxsize=64)
+def household_w_per_kwh(horizon: Horizon, timezone: str) -> FloatArray:
+    """Per slot: the H0 household energy (Wh) per kWh/a of annual consumption in `timezone`,
+    the mean of the slot's sample instants (computed once per zone and horizon)."""
+    tz = zone(timezone)
+    instants = sample_instants(horizon).reshape(-1)
+    power = np.fromiter(
+        (profile_w_per_kwh(datetime.fromtimestamp(float(t), tz)) for t in instants),
+        dtype=np.float64,
+        count=instants.size,
+    )
+    out: FloatArray = power.reshape(horizon.slots, SAMPLES).mean(axis=1) * SLOT_H
+    out.flags.writeable = False
+    return out
+
+
 def forecast_homes(homes: Sequence[PlanHome], horizon: Horizon) -> list[Forecast]:
     """The forecast of every home over the same horizon (the sun's position is computed once
     per horizon, `horizon_sun`)."""
@@ -126,6 +196,10 @@ def forecast_homes(homes: Sequence[PlanHome], horizon: Horizon) -> list[Forecast
     ac_w = np.asarray([h.air_conditioner_w for h in homes], dtype=np.float64)
     heat_w = np.asarray([h.heater_w for h in homes], dtype=np.float64)
     consumption = (ac * ac_w[:, None] + heat * heat_w[:, None]) * SLOT_H
+    consumption += thermostat_wh(homes, horizon, temperature)
+    for i, home in enumerate(homes):
+        if home.household_kwh > 0.0:
+            consumption[i] += home.household_kwh * household_w_per_kwh(horizon, home.timezone)
     return [Forecast(horizon, production[i], consumption[i]) for i in range(n)]
 
 

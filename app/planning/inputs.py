@@ -18,7 +18,7 @@ import numpy as np
 
 from app.pipeline.arrays import device_key
 from app.pipeline.controls import battery_controls, ev_controls
-from app.planning.model import DepartureRule, PlanBattery, PlanEV, PlanHome
+from app.planning.model import DepartureRule, PlanBattery, PlanEV, PlanHome, PlanThermostat
 from app.repositories.fleet import FleetRows
 from app.simulation.control import DEFAULT_SCHEDULE as ENGINE_DEFAULT_SCHEDULE
 from app.simulation.control import EV_OFF, Schedule
@@ -75,10 +75,41 @@ def _ev(row: Sequence[Any]) -> PlanEV:
     )
 
 
+def _column(row: Sequence[Any], i: int, default: Any) -> Any:
+    return default if len(row) <= i or row[i] is None else row[i]
+
+
+def _ramp_w(rows: list[Any]) -> float:
+    """Rated W of the loads on the outdoor ramp: switched on and without a setpoint (columns
+    3 switched_on and 4 setpoint_c of the fleet rows; rows without them are on the ramp)."""
+    return sum(
+        float(r[2]) for r in rows if _column(r, 4, None) is None and bool(_column(r, 3, True))
+    )
+
+
+def _thermostats(rows: list[Any], cooling: bool) -> list[PlanThermostat]:
+    """Loads with a setpoint: (id, home_id, rated_w, switched_on, setpoint_c, hysteresis_c,
+    indoor_c, running, simulated_at)."""
+    return [
+        PlanThermostat(
+            rated_w=float(r[2]),
+            cooling=cooling,
+            setpoint_c=float(r[4]),
+            hysteresis_c=float(_column(r, 5, 1.0)),
+            indoor_c=float(_column(r, 6, float("nan"))),
+            running=bool(_column(r, 7, False)),
+            switched_on=bool(_column(r, 3, True)),
+        )
+        for r in rows
+        if _column(r, 4, None) is not None
+    ]
+
+
 def plan_homes(rows: FleetRows) -> list[PlanHome]:
     """One `PlanHome` per home row of `rows`, in the same order."""
     by_home: dict[uuid.UUID, dict[str, list[Any]]] = {
-        h[0]: {k: [] for k in ("solar", "gen", "bat", "ev", "ac", "heat")} for h in rows.homes
+        h[0]: {k: [] for k in ("solar", "gen", "bat", "ev", "ac", "heat", "house")}
+        for h in rows.homes
     }
     for kind, kind_rows in (
         ("solar", rows.solar),
@@ -87,6 +118,7 @@ def plan_homes(rows: FleetRows) -> list[PlanHome]:
         ("ev", rows.evs),
         ("ac", rows.air_conditioners),
         ("heat", rows.heaters),
+        ("house", rows.households),
     ):
         for r in kind_rows:
             found = by_home.get(r[1])
@@ -113,8 +145,10 @@ def plan_homes(rows: FleetRows) -> list[PlanHome]:
                 panel_latitude=col(5),
                 panel_longitude=col(6),
                 generator_w=sum(float(r[2]) for r in d["gen"]),
-                air_conditioner_w=sum(float(r[2]) for r in d["ac"]),
-                heater_w=sum(float(r[2]) for r in d["heat"]),
+                air_conditioner_w=_ramp_w(d["ac"]),
+                heater_w=_ramp_w(d["heat"]),
+                thermostats=tuple(_thermostats(d["ac"], True) + _thermostats(d["heat"], False)),
+                household_kwh=sum(float(r[2]) for r in d["house"]),
                 batteries=tuple(_battery(r) for r in d["bat"]),
                 evs=tuple(_ev(r) for r in d["ev"]),
             )

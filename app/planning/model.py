@@ -54,6 +54,20 @@ class PlanEV:
     chargeable: bool = True
 
 
+@dataclass(frozen=True, slots=True)
+class PlanThermostat:
+    """An air conditioner (`cooling`) or heater on a thermostat: rated W, setpoint and band
+    (degC), and its room's state from the latest cycle (`indoor_c` NaN: none yet)."""
+
+    rated_w: float
+    cooling: bool
+    setpoint_c: float
+    hysteresis_c: float
+    indoor_c: float
+    running: bool
+    switched_on: bool = True
+
+
 def _no_keys() -> KeyArray:
     return np.empty(0, dtype=np.uint64)
 
@@ -80,6 +94,11 @@ class PlanHome:
     generator_w: float = 0.0
     air_conditioner_w: float = 0.0
     heater_w: float = 0.0
+    thermostats: tuple[PlanThermostat, ...] = ()
+    """Air conditioners and heaters with a setpoint (not in `air_conditioner_w`/`heater_w`,
+    which are the rated W of those on the outdoor ramp)."""
+    household_kwh: float = 0.0
+    """Annual consumption (kWh/a) of the home's household loads together (BDEW H0 profile)."""
     batteries: tuple[PlanBattery, ...] = ()
     evs: tuple[PlanEV, ...] = ()
 

@@ -6,14 +6,18 @@ when it has no plan, or when its plan is older than `MAX_PLAN_AGE_S`; otherwise 
 stays, and the devices of a batch's owners without a due home are not even loaded. Storage
 levels are not in the fingerprint (they move every cycle): the hourly re-plan starts from the
 levels of that moment.
-After planning, the current slot of every plan of the batch is cached with the live state
-(`keys.home_plan_slot_key`), which is what the cycle will read for OPTIMIZED batteries and SMART
-EVs (see docs/planning.md, "Following the plan").
+After planning, every plan of the batch is cached with the live state in two forms: its current
+slot as JSON (`keys.home_plan_slot_key`, expiring with the slot, for readers that show it) and its
+planned battery and EV power for every slot (`keys.home_plan_flows_key`, compact binary, expiring
+at the plan's end), which is what the cycle reads each minute for OPTIMIZED batteries and SMART
+EVs (see docs/planning.md, "Following the plan"). Keeping the whole horizon means a plan is
+followed to its end even when a re-planning round is late or a worker is down.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import time
 import uuid
 from collections.abc import Sequence
@@ -21,11 +25,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import models
 from app.live import keys
+from app.live.plans import PlanFlows, decode_plan_flows, encode_plan_flows
 from app.live.store import LiveStore
 from app.planning.due import PLAN_HOURS, home_states
 from app.planning.forecast import SLOT_S, Horizon, forecast_homes
@@ -88,6 +94,39 @@ def slot_value(row: models.PlanRow, now: datetime) -> bytes | None:
     )
 
 
+def plan_flows(row: models.PlanRow) -> PlanFlows:
+    """The planned battery and EV power per slot of a stored plan (what the cycle follows)."""
+    slots = row.slots
+    return PlanFlows(
+        start_s=row.start.timestamp(),
+        slot_s=SLOT_S,
+        battery_w=np.fromiter((float(s[0]) for s in slots), dtype=np.float64, count=len(slots)),
+        ev_w=np.fromiter((float(s[1]) for s in slots), dtype=np.float64, count=len(slots)),
+    )
+
+
+async def cache_plans(
+    live: LiveStore, plans: dict[uuid.UUID, models.PlanRow], now: datetime, slot_ttl_s: int
+) -> None:
+    """Cache each plan's current slot (JSON, `slot_ttl_s`) and its flows until its end."""
+    items = [
+        (keys.home_plan_slot_key(home_id), value)
+        for home_id, row in plans.items()
+        if (value := slot_value(row, now)) is not None
+    ]
+    if items:
+        await live.backend.set_many(items, slot_ttl_s)
+    # One write per distinct plan end (a batch re-planned together shares one).
+    by_ttl: dict[int, list[tuple[str, bytes]]] = {}
+    for home_id, row in plans.items():
+        ttl = math.ceil((row.end - now).total_seconds())
+        if ttl > 0 and row.slots:
+            item = (keys.home_plan_flows_key(home_id), encode_plan_flows(plan_flows(row)))
+            by_ttl.setdefault(ttl, []).append(item)
+    for ttl, flows in by_ttl.items():
+        await live.backend.set_many(flows, ttl)
+
+
 async def plan_batch(
     sessionmaker: async_sessionmaker[AsyncSession],
     live: LiveStore | None,
@@ -144,13 +183,7 @@ async def plan_batch(
         report.planned = len(rows)
         if live is not None:
             current = {**stored, **{r["home_id"]: models.PlanRow(**r) for r in rows}}
-            items = [
-                (keys.home_plan_slot_key(home_id), value)
-                for home_id, row in current.items()
-                if (value := slot_value(row, now)) is not None
-            ]
-            if items:
-                await live.backend.set_many(items, slot_ttl_s)
+            await cache_plans(live, current, now, slot_ttl_s)
     return report
 
 
@@ -161,3 +194,9 @@ async def current_slot(live: LiveStore, home_id: uuid.UUID) -> dict[str, Any] | 
         return None
     value: dict[str, Any] = orjson.loads(raw)
     return value
+
+
+async def cached_flows(live: LiveStore, home_id: uuid.UUID) -> PlanFlows | None:
+    """The cached planned flows of a home's plan (what the cycle follows), None without."""
+    (raw,) = await live.backend.mget([keys.home_plan_flows_key(home_id)])
+    return decode_plan_flows(raw)

@@ -16,7 +16,10 @@ EV charge modes (evcc's off / now / pv / smart):
 - SMART: charges in the cheapest quarter hours of the home's import prices that still reach the
   next departure's target (capped at `limit_soc`): at each cycle it charges when the energy the
   strictly cheaper quarters before departure could deliver is less than what is still needed.
-  Without prices (no tariff) it behaves as NOW.
+  Without prices (no tariff) it behaves as NOW. With a plan for its home
+  (`FleetInput.planned_ev_w`, not NaN) it follows the plan instead: the home's planned EV power
+  shared over its SMART EVs at home in proportion to what each can take (rate, room to
+  `limit_soc`).
 
 Whatever the mode (OFF excepted), an EV below `min_soc` charges at once, from any source, up to it.
 
@@ -26,8 +29,10 @@ depart: a rule across midnight); local wall times of the home's zone, so DST mov
 original commute.
 
 Battery modes: SELF_CONSUMPTION (the original dispatch), HOLD (flow 0), CHARGE (from the grid at
-its max power up to full, taking any PV surplus first), OPTIMIZED (behaves as SELF_CONSUMPTION in
-the engine: the planner's schedule is not applied yet). A battery never discharges below
+its max power up to full, taking any PV surplus first), OPTIMIZED (follows the planner: with
+`FleetInput.planned_battery_w` for its home, the home's planned flow is split over its OPTIMIZED
+batteries in proportion to their C-rate power, each clamped to what it can take or give over the
+interval; without a plan, NaN, it is SELF_CONSUMPTION). A battery never discharges below
 `reserve_soc`; round-trip efficiency splits as sqrt(eff) each way: the level changes by
 charged * sqrt(eff) - discharged / sqrt(eff) (flows are what the home sees).
 

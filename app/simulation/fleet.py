@@ -35,7 +35,11 @@ An EV's reported `mode` is OFFLINE while away, else the owner's `mode_setting` (
 Owner controls (`ev_controls`, `battery_controls`, `generator_controls`, `prices`; see
 `app/simulation/control.py` and docs/control.md) change stages 1-4: generators OFF/ON/AUTO, EV
 charge modes OFF/NOW/SOLAR/SMART with min/limit SoC and weekly schedules, battery modes with
-reserve and round-trip efficiency. Left out, or on their defaults, the dispatch above is
+reserve and round-trip efficiency. `planned_battery_w` / `planned_ev_w` (the planner's current
+slot per home, NaN = none) make OPTIMIZED batteries and SMART EVs follow the plan, clamped by
+their bounds; a following battery takes the home's surplus or covers its deficit first, and
+what it imports or exports beyond that is not covered or absorbed by the other batteries and
+V2H (as for CHARGE). Left out, or on their defaults, the dispatch above is
 reproduced exactly (tests/simulation/test_golden.py).
 """
 
@@ -50,6 +54,7 @@ from app.simulation.arrays import BoolArray, CodeArray, FloatArray, IndexArray, 
 from app.simulation.control import (
     BATTERY_CHARGE,
     BATTERY_HOLD,
+    BATTERY_OPTIMIZED,
     DEFAULT_SCHEDULE,
     EV_NOW,
     EV_OFF,
@@ -171,6 +176,14 @@ class FleetInput:
     air_conditioner_thermostats: ThermostatArrays | None = None
     heater_thermostats: ThermostatArrays | None = None
     households: HouseholdArrays | None = None
+    # The planner's current slot per home (rows of `users`), W, > 0 charging; NaN: no plan.
+    # None: no home has a plan (OPTIMIZED as SELF_CONSUMPTION, SMART by its price heuristic).
+    planned_battery_w: FloatArray | None = None
+    """The home's planned battery flow: its OPTIMIZED batteries follow it (needs
+    `battery_controls`)."""
+    planned_ev_w: FloatArray | None = None
+    """The home's planned EV charging power: its SMART EVs at home follow it (needs
+    `ev_controls`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -484,14 +497,15 @@ def simulate_fleet(inp: FleetInput) -> FleetResult:
     bat_ctl = inp.battery_controls
     one_way: FloatArray | None = None
     grid_draw = np.zeros(0)
+    planned = np.zeros(0)
     if bat_ctl is None:
         max_charge, max_discharge = battery_power_limits_w(
             bats.capacity_wh, bats.c_rate, level, bat_dt
         )
     else:
         one_way = efficiency_split(bat_ctl.efficiency)
-        max_charge, max_discharge, grid_draw = _battery_mode_limits(
-            bats, bat_ctl, level, bat_dt, one_way, fresh_bat
+        max_charge, max_discharge, grid_draw, planned = _battery_mode_limits(
+            bats, bat_ctl, level, bat_dt, one_way, fresh_bat, inp.planned_battery_w
         )
     if gen_controls is not None:
         generator_power, gen_state = _auto_generators(
@@ -503,6 +517,7 @@ def simulate_fleet(inp: FleetInput) -> FleetResult:
             + ev_load
             - production
             + _per_user(bats.user, grid_draw, n_users)
+            + (_per_user(bats.user, planned, n_users) if planned.any() else 0.0)
             - _per_user(bats.user, np.where(fresh_bat, max_discharge, 0.0), n_users),
             cycle_s,
         )
@@ -528,6 +543,14 @@ def simulate_fleet(inp: FleetInput) -> FleetResult:
         # which the self-consumption batteries and V2H do not try to cover.
         draw = _per_user(bats.user, grid_draw, n_users)
         balance = balance + np.minimum(draw, np.maximum(-balance, 0.0))
+    if planned.any():
+        # Batteries following the plan charge from the surplus first and discharge into the
+        # deficit first; what they import or export beyond it is the plan's business, which the
+        # self-consumption batteries and V2H neither cover nor absorb.
+        plan_draw = _per_user(bats.user, np.maximum(planned, 0.0), n_users)
+        plan_supply = _per_user(bats.user, np.minimum(planned, 0.0), n_users)
+        balance = balance + np.minimum(plan_draw, np.maximum(-balance, 0.0))
+        balance = balance + np.maximum(plan_supply, -np.maximum(balance, 0.0))
     charge_w = share_by_limit(
         np.maximum(-balance, 0.0), np.where(fresh_bat, max_charge, 0.0), bats.user, n_users
     )
@@ -537,6 +560,8 @@ def simulate_fleet(inp: FleetInput) -> FleetResult:
     bat_flow = np.where(bat_replay, replayed_bat_flow, charge_w - discharge_w)
     if bat_ctl is not None and grid_draw.any():
         bat_flow = np.where(bat_replay, bat_flow, bat_flow + grid_draw)
+    if planned.any():
+        bat_flow = np.where(bat_replay, bat_flow, bat_flow + planned)
 
     # 4. Vehicle-to-home on what deficit is left.
     v2h = fresh_ev & (mode == EV_DISCHARGING)
@@ -544,6 +569,8 @@ def simulate_fleet(inp: FleetInput) -> FleetResult:
     fresh_bat_flow = np.where(
         bat_replay, 0.0, bat_flow - grid_draw if grid_draw.any() else bat_flow
     )
+    if planned.any():
+        fresh_bat_flow = np.where(bat_replay, 0.0, fresh_bat_flow - planned)
     deficit = np.maximum(
         balance + _per_user(bats.user, fresh_bat_flow, n_users) + replayed_supply, 0.0
     )
@@ -644,6 +671,11 @@ def _ev_charge_modes(
     to_min = np.minimum(rate_w, energy_limited_power_w(min_wh - charge_wh, ev.connected_s))
     smart = charging & (mode == EV_SMART)
     now_like = charging & (mode == EV_NOW)
+    planned = np.zeros(smart.shape, dtype=np.bool_)
+    if inp.planned_ev_w is not None and smart.any():
+        # SMART EVs of a home with a plan follow it; the others keep the price heuristic.
+        planned = smart & ~np.isnan(np.asarray(inp.planned_ev_w, dtype=np.float64)[inp.evs.user])
+        smart &= ~planned
     if smart.any():
         priced = np.zeros(smart.shape, dtype=np.bool_)
         prices = inp.prices
@@ -677,6 +709,18 @@ def _ev_charge_modes(
         )
         smart_flow = np.minimum(rate_w[rows], energy_limited_power_w(room, ev.connected_s[rows]))
         flow[rows] = smart_flow
+    if planned.any():
+        assert inp.planned_ev_w is not None
+        # The home's planned EV power shared over its SMART EVs at home in proportion to what
+        # each can take (charge rate, room to limit_soc over the time at home): never above it.
+        demand = np.maximum(np.nan_to_num(np.asarray(inp.planned_ev_w, dtype=np.float64)), 0.0)
+        limit = np.where(
+            planned,
+            np.minimum(rate_w, energy_limited_power_w(limit_wh - charge_wh, ev.connected_s)),
+            0.0,
+        )
+        shared = share_by_limit(demand, limit, inp.evs.user, demand.shape[0])
+        flow = np.where(planned, shared, flow)
     flow = np.where(below_min, np.maximum(flow, to_min), flow)
     solar_ev = charging & (mode == EV_SOLAR) & ~below_min
     return flow, solar_ev
@@ -689,9 +733,11 @@ def _battery_mode_limits(
     dt: FloatArray,
     one_way: FloatArray,
     fresh: BoolArray,
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """(max charge W, max discharge W) for the self-consumption dispatch, and the grid draw of
-    CHARGE batteries; reserve and one-way efficiency applied."""
+    plan_w: FloatArray | None,
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """(max charge W, max discharge W) for the self-consumption dispatch, the grid draw of
+    CHARGE batteries and the flow of OPTIMIZED batteries following their home's plan (0 for the
+    others); reserve and one-way efficiency applied."""
     capacity = np.maximum(bats.capacity_wh, 0.0)
     rate_w = np.maximum(bats.capacity_wh * bats.c_rate, 0.0)
     reserve_wh = np.clip(ctl.reserve_soc, 0.0, 1.0) * capacity
@@ -702,9 +748,43 @@ def _battery_mode_limits(
     charge_mode = fresh & (ctl.mode == BATTERY_CHARGE)
     grid_draw = np.where(charge_mode, max_charge, 0.0)
     idle = (ctl.mode == BATTERY_HOLD) | charge_mode
+    planned = np.zeros(level.shape, dtype=np.float64)
+    if plan_w is not None:
+        follow = _planned_battery_w(bats, ctl, fresh, plan_w, max_charge, max_discharge)
+        if follow is not None:
+            rows, flow = follow
+            planned[rows] = flow
+            idle = idle.copy()
+            idle[rows] = True
     max_charge = np.where(idle, 0.0, max_charge)
     max_discharge = np.where(idle, 0.0, max_discharge)
-    return max_charge, max_discharge, grid_draw
+    return max_charge, max_discharge, grid_draw, planned
+
+
+def _planned_battery_w(
+    bats: BatteryArrays,
+    ctl: BatteryControls,
+    fresh: BoolArray,
+    plan_w: FloatArray,
+    max_charge: FloatArray,
+    max_discharge: FloatArray,
+) -> tuple[IndexArray, FloatArray] | None:
+    """(rows, flow W) of the OPTIMIZED batteries whose home has a plan: the home's planned flow
+    split in proportion to their C-rate power, each clamped to what it can charge or discharge
+    over the interval (C-rate, room to capacity, energy above its reserve, efficiency). None
+    when no battery follows a plan."""
+    planned_home = np.asarray(plan_w, dtype=np.float64)[bats.user]
+    follow = fresh & (ctl.mode == BATTERY_OPTIMIZED) & ~np.isnan(planned_home)
+    if not follow.any():
+        return None
+    rows = np.flatnonzero(follow)
+    user = bats.user[rows]
+    power = np.maximum(bats.capacity_wh[rows] * bats.c_rate[rows], 0.0)
+    total = np.bincount(user, weights=power, minlength=plan_w.shape[0])[user]
+    share = np.divide(power, total, out=np.zeros_like(power), where=total > 0.0)
+    target = planned_home[rows] * share
+    flow = np.clip(target, -max_discharge[rows], max_charge[rows])
+    return rows, np.asarray(flow, dtype=np.float64)
 
 
 def _auto_generators(

@@ -119,3 +119,100 @@ def test_forecast_tracks_the_engine_within_its_cloud_spread():
     assert np.all(np.abs(f.production_wh - prod) <= 0.09 * prod + 5.0)
     mae = float(np.mean(np.abs(f.production_wh - prod)))
     assert mae < 0.05 * float(np.mean(prod))
+
+
+class TestHouseholdLoads:
+    def test_household_loads_are_forecast_as_the_engine_draws_them(self):
+        """The forecast of a home's household loads is the engine's H0 power with the noise at
+        its mean: over a day of per-minute cycles of many noisy loads the two agree closely,
+        slot by slot."""
+        from dataclasses import replace
+
+        from app.simulation.household import household_power_w
+
+        tz = "Europe/Berlin"
+        home = replace(
+            reference_home(pv_w=0.0, battery_wh=0.0, ev_kwh=None, heater_w=0.0),
+            air_conditioner_w=0.0,
+            timezone=tz,
+            household_kwh=3_500.0,
+        )
+        horizon = Horizon.at(datetime(2026, 1, 17, 0, 0, tzinfo=UTC), 24)  # a Saturday
+        f = forecast_home(home, horizon)
+        without = forecast_home(replace(home, household_kwh=0.0), horizon)
+        assert np.all(without.consumption_wh == 0.0)
+        # 3,500 kWh a year is ~9.6 kWh a day; a winter Saturday's share is about that.
+        assert 7_000.0 < f.consumption_wh.sum() < 13_000.0
+        loads = 200
+        keys = np.arange(1, loads + 1, dtype=np.uint64)
+        annual = np.full(loads, 3_500.0)
+        engine = np.zeros(horizon.slots)
+        for slot in range(horizon.slots):
+            for minute in range(15):
+                at = horizon.start_s + slot * SLOT_S + minute * 60 + 30
+                power = household_power_w(keys, annual, np.zeros(loads, np.int64), [tz], at)
+                engine[slot] += power.mean() / 60.0  # Wh of one load's minute
+        np.testing.assert_allclose(f.consumption_wh, engine, rtol=0.03)
+        # The evening peak is above the night base, as the H0 profile has it.
+        local_hour = lambda k: horizon.instant(k).astimezone(zone(tz)).hour  # noqa: E731
+        night = [f.consumption_wh[k] for k in range(96) if 2 <= local_hour(k) < 5]
+        evening = [f.consumption_wh[k] for k in range(96) if 18 <= local_hour(k) < 21]
+        assert min(evening) > max(night)
+
+
+class TestThermostatLoads:
+    def test_a_thermostat_heater_is_forecast_by_the_engines_room_model(self):
+        """A heater on a 21 degC thermostat in a Tromso winter: the forecast's energy per hour
+        agrees with the engine's per-minute cycles of the same room (sampled every 3 minutes,
+        so per hour, not per slot); switched off it draws nothing."""
+        from dataclasses import replace
+
+        from app.planning.model import PlanThermostat
+        from app.simulation.physics import thermostat_loads
+        from app.simulation.physics_devices import ThermostatArrays
+
+        lat, lon = 69.65, 18.96
+        room = PlanThermostat(2_000.0, False, 21.0, 1.0, 21.0, False)
+        home = replace(
+            reference_home(pv_w=0.0, battery_wh=0.0, ev_kwh=None, heater_w=0.0),
+            air_conditioner_w=0.0,
+            timezone="Europe/Oslo",
+            latitude=lat,
+            longitude=lon,
+            thermostats=(room,),
+        )
+        horizon = Horizon.at(datetime(2026, 1, 12, 0, 0, tzinfo=UTC), 24)
+        f = forecast_home(home, horizon)
+        loads = LoadArrays(
+            key=np.array([1], np.uint64), user=np.array([0]), rated_power_w=np.array([2_000.0])
+        )
+        state = ThermostatArrays(
+            switched_on=np.array([True]),
+            setpoint_c=np.array([21.0]),
+            hysteresis_c=np.array([1.0]),
+            indoor_c=np.array([21.0]),
+            running=np.array([False]),
+            simulated_at_s=np.array([float(horizon.start_s)]),
+        )
+        from app.simulation.weather import outdoor_temperature_c
+
+        engine = np.zeros(horizon.slots)
+        for minute in range(1, horizon.slots * 15 + 1):
+            at = horizon.start_s + 60.0 * minute
+            outdoor = outdoor_temperature_c(np.array([lat]), np.array([lon]), at)
+            power, rooms = thermostat_loads(
+                loads, state, np.zeros(1), outdoor, at, 86_400.0, cooling=False
+            )
+            engine[(minute - 1) // 15] += power[0] / 60.0
+            state = replace(
+                state,
+                indoor_c=rooms.indoor_c,
+                running=rooms.running,
+                simulated_at_s=rooms.simulated_at_s,
+            )
+        assert engine.sum() > 5_000.0  # it heats most of a polar day
+        hourly = f.consumption_wh.reshape(-1, 4).sum(axis=1)
+        np.testing.assert_allclose(hourly, engine.reshape(-1, 4).sum(axis=1), rtol=0.2, atol=150)
+        assert f.consumption_wh.sum() == pytest.approx(engine.sum(), rel=0.05)
+        off = replace(home, thermostats=(replace(room, switched_on=False),))
+        assert np.all(forecast_home(off, horizon).consumption_wh == 0.0)

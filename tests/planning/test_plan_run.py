@@ -128,3 +128,23 @@ async def test_a_superseded_batch_job_is_skipped(api_sqlite: Api):
     old = int(datetime.now(UTC).timestamp()) - 3600
     assert (await plan_user_batch(ctx, [str(user)], old))["skipped"] is True
     assert await current_slot(api_sqlite.state.live, uuid.UUID(home)) is None
+
+
+async def test_the_planned_flows_are_cached_for_the_whole_plan(any_api: Api):
+    from app.planning.run import cached_flows
+
+    token, home, user = await _setup(any_api)
+    await plan_batch(any_api.state.sessionmaker, any_api.state.live, [user], NOW)
+    plan = await _plan(any_api, token, home)
+    assert plan is not None
+    flows = await cached_flows(any_api.state.live, uuid.UUID(home))
+    assert flows is not None
+    assert flows.start_s == datetime(2026, 1, 12, 20, 0, tzinfo=UTC).timestamp()
+    assert flows.end_s == datetime(2026, 1, 14, 20, 0, tzinfo=UTC).timestamp()
+    for k in (0, 57, 191):
+        slot = plan["slots"][k]
+        at = datetime.fromisoformat(slot["start"]).timestamp() + 450.0
+        battery_w, ev_w = flows.at(at)
+        assert abs(battery_w - slot["batteryFlowW"]) <= 1e-3 * max(1.0, abs(battery_w))
+        assert abs(ev_w - slot["evFlowW"]) <= 1e-3 * max(1.0, abs(ev_w))
+    assert flows.at(flows.end_s)[0] != flows.at(flows.end_s)[0]  # NaN after the plan

@@ -117,7 +117,7 @@ class Battery(Device):
     )
     current_level_wh: float = strawberry.field(description="Always within [0, capacityWh].")
     mode: BatteryMode = strawberry.field(
-        description="OPTIMIZED behaves as SELF_CONSUMPTION until plans are applied."
+        description="OPTIMIZED follows the home's plan (SELF_CONSUMPTION while it has none)."
     )
     reserve_soc_percent: float = strawberry.field(description="Never discharged below this.")
     round_trip_efficiency: float
