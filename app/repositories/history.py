@@ -15,7 +15,16 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Float, Table, delete, literal, literal_column, select
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Select,
+    Table,
+    delete,
+    literal,
+    literal_column,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -369,26 +378,9 @@ class HistoryRepository:
         """Stored rows of these subjects (homes' rows with `home`) with start <= bucket_start
         < end, oldest first; each row's `subject_id` is its subject (home) id. Day rows also
         carry their `fixed_charge`."""
-        table = kind.home_table if home else kind.table
-        key = table.c.home_id if home else table.c.subject_id
-        stmt = (
-            select(
-                key.label("subject_id"),
-                table.c.bucket_start,
-                *(
-                    table.c[c] if c in table.c else literal(0.0, Float).label(c)
-                    for c in HISTORY_COLUMNS
-                ),
-                *((table.c.fixed_charge,) if kind is HistoryTable.DAY else ()),
-            )
-            .where(
-                key.in_(subject_ids),
-                table.c.bucket_start >= start,
-                table.c.bucket_start < end,
-            )
-            .order_by(table.c.bucket_start)
-        )
-        return (await self.session.execute(stmt)).all()
+        stmt = rows_statement(kind, subject_ids, start, end, home=home)
+        found: Sequence[Any] = (await self.session.execute(stmt)).all()
+        return found
 
     async def _pg_prune_default(self, table: str, before: datetime, limit: int) -> int:
         """PostgreSQL: delete up to `limit` rows older than `before` from `table`'s DEFAULT
@@ -448,3 +440,35 @@ class HistoryRepository:
         if self._dialect == "postgresql":
             return await self._pg_prune_default("energy_quarter_hour", before, limit)
         return await self._sqlite_prune(HistoryTable.QUARTER.table, before, limit)
+
+
+def rows_statement(
+    kind: HistoryTable,
+    subject_ids: Collection[uuid.UUID],
+    start: datetime,
+    end: datetime,
+    *,
+    home: bool = False,
+) -> Select[Any]:
+    """The read of HistoryRepository.rows (a function of its own so that the benchmark can
+    EXPLAIN exactly what the resolvers run)."""
+    table = kind.home_table if home else kind.table
+    key = table.c.home_id if home else table.c.subject_id
+    stmt = (
+        select(
+            key.label("subject_id"),
+            table.c.bucket_start,
+            *(
+                table.c[c] if c in table.c else literal(0.0, Float).label(c)
+                for c in HISTORY_COLUMNS
+            ),
+            *((table.c.fixed_charge,) if kind is HistoryTable.DAY else ()),
+        )
+        .where(
+            key.in_(subject_ids),
+            table.c.bucket_start >= start,
+            table.c.bucket_start < end,
+        )
+        .order_by(table.c.bucket_start)
+    )
+    return stmt
