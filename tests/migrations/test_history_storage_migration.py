@@ -110,8 +110,8 @@ async def test_upgrade_keeps_every_figure_and_frees_the_device_rows_zeros(before
         assert after[device][len(ENERGY) :] == ((None,) if postgres else (0.0,)) * zeros, name
     # The reads answer what they answered before: 0 for the device's grid and money.
     for kind in (HistoryTable.HOUR, HistoryTable.DAY):
-        rows = await _read(url, kind, [user, device])
-        got = {r[0]: r[2:] for r in rows}
+        read = await _read(url, kind, [user, device])
+        got = {r[0]: r[2:] for r in read}
         want = stored[kind.value]
         assert got == {s: want[s] for s in (user, device)}, kind
 
