@@ -31,7 +31,9 @@ the sums of its homes' for the same interval (the user's days on its first home'
 
 All energies are Wh >= 0. Device rows leave `imported_wh`/`exported_wh` at 0: the grid is
 exchanged by the home, not by one device; so do they `import_cost`/`export_revenue` (money, see
-MONEY_COLUMNS and docs/tariffs.md). The day tables also hold the day's `fixed_charge`.
+MONEY_COLUMNS and docs/tariffs.md). The day tables also hold the day's `fixed_charge`. In the
+hour and day rollups, kept for good, a device row stores those always-zero columns as NULL on
+PostgreSQL (DEVICE_NULL_COLUMNS: 24 of the 128 bytes of a device hour row), read as 0.
 """
 
 from __future__ import annotations
