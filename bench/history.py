@@ -30,12 +30,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.dialects import postgresql
 
 from app.backfill import backfill_range, instants
 from app.db import create_engine, create_sessionmaker
 from app.pipeline.history import device_minute_rows
 from app.repositories import partitions as p
-from app.services.history import PageRequest, Resolution, history_pages
+from app.repositories.history import HistoryTable, rows_statement
+from app.services.history import PageRequest, Resolution, history_pages, plan_page
+from app.simulation.calendar import zone
 from bench.common import Servers, fleet_parser, load_fleet, log, percentile, run_on_servers
 
 #: Kept for a retention period (per-interval rows) / kept for good (rollups).
@@ -61,6 +64,36 @@ async def sizes(engine: Any) -> dict[str, int]:
         for table in RETAINED + ROLLUPS:
             out[table] = int((await conn.execute(text(SIZE_SQL), {"t": table})).scalar() or 0)
         return out
+
+
+#: Per concrete relation (a plain table or one partition): heap, each index, rows, fillfactor.
+DETAIL_SQL = """
+SELECT c.relname, pg_relation_size(c.oid) AS heap, pg_indexes_size(c.oid) AS indexes,
+       c.reltuples::bigint AS rows, coalesce(array_to_string(c.reloptions, ','), '') AS options,
+       (SELECT json_object_agg(i.relname, pg_relation_size(i.oid))
+          FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+         WHERE x.indrelid = c.oid) AS per_index
+FROM pg_class c WHERE c.oid = CAST(:t AS regclass)
+"""
+
+
+async def detail(engine: Any, relations: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """Where the bytes are: heap vs indexes, bytes per row, fillfactor, of each relation
+    (`relations`: label -> relation name, schema-qualified for a partition)."""
+    out: dict[str, dict[str, Any]] = {}
+    async with engine.connect() as conn:
+        for label, name in relations.items():
+            row = (await conn.execute(text(DETAIL_SQL), {"t": name})).mappings().one()
+            rows = max(int(row["rows"]), 1)
+            out[label] = {
+                "heap": int(row["heap"]),
+                "indexes": int(row["indexes"]),
+                "per_index": row["per_index"],
+                "rows": int(row["rows"]),
+                "heap_bytes_per_row": round(int(row["heap"]) / rows, 1),
+                "options": row["options"],
+            }
+    return out
 
 
 async def synthesize(engine: Any, day: datetime, read_days: int) -> None:
@@ -96,6 +129,27 @@ async def synthesize(engine: Any, day: datetime, read_days: int) -> None:
     async with engine.connect() as conn:
         conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
         await conn.execute(text("VACUUM ANALYZE"))
+
+
+async def explain(sessionmaker: Any, requests: list[tuple[str, PageRequest]]) -> dict[str, str]:
+    """EXPLAIN (ANALYZE, BUFFERS) of the first request of each kind, as the resolvers run it
+    (the statement of HistoryRepository.rows), so the docs can say which index serves it."""
+    out: dict[str, str] = {}
+    dialect = postgresql.dialect()
+    for name, request in requests:
+        if name in out:
+            continue
+        tz = zone("UTC")
+        page = plan_page(request.resolution, tz, request.start, request.end, request.first, None)
+        kind = HistoryTable.QUARTER if request.device else HistoryTable.HOUR
+        stmt = rows_statement(
+            kind, {request.subject_id}, page.buckets[0].start, page.buckets[-1].end
+        )
+        sql = str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+        async with sessionmaker() as session:
+            plan = await session.execute(text(f"EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) {sql}"))
+            out[name] = " / ".join(str(r[0]).strip() for r in plan)
+    return out
 
 
 async def read_p99(
@@ -144,9 +198,10 @@ async def run(args: argparse.Namespace, srv: Servers) -> dict[str, Any]:
     # Day 1's partitions, once the maintenance has compacted its quarter hours, are what every
     # day of the retention period holds.
     t1 = time.perf_counter()
-    compacted = await p.compact_quarters(engine, start + timedelta(days=p.COMPACT_AFTER_DAYS))
+    compacted = await p.compact_days(engine, start + timedelta(days=p.COMPACT_AFTER_DAYS))
     compact_s = time.perf_counter() - t1
-    assert compacted == [start.date()], compacted
+    assert all(days == [start.date()] for days in compacted.values()), compacted
+    assert len(compacted) == len(RETAINED), compacted
     async with engine.connect() as conn:
         day_one = {
             t: int(
@@ -160,6 +215,8 @@ async def run(args: argparse.Namespace, srv: Servers) -> dict[str, Any]:
             )
             for t in RETAINED
         }
+    partitions = {t: f"{p.PARTITION_SCHEMA}.{p.partition_name(t, start.date())}" for t in RETAINED}
+    storage_detail = await detail(engine, {**partitions, **{t: t for t in ROLLUPS}})
     uncompacted = last["energy_quarter_hour"] / devices
     retained = {t: day_one[t] / devices for t in RETAINED}
     rollups = sum(last[t] for t in ROLLUPS) / devices
@@ -204,6 +261,7 @@ async def run(args: argparse.Namespace, srv: Servers) -> dict[str, Any]:
         request = PageRequest(did, Resolution.QUARTER_HOUR, week_from, end, 1000, None, None, True)
         requests.append(("device_quarter_hour_week", request))
     p99 = await read_p99(sessionmaker, requests, args.read_samples)
+    plans = await explain(sessionmaker, requests)
     await engine.dispose()
     return {
         "bench": "history",
@@ -220,9 +278,11 @@ async def run(args: argparse.Namespace, srv: Servers) -> dict[str, Any]:
         "projected_500k_bytes_at_retention": round(at_retention),
         "projected_500k_rollup_bytes_per_year": round(FLEET * rollups * 365),
         "rows": rows,
+        "storage_detail": storage_detail,
         "drop_day_partition_s": drops,
         "read_ms": p99,
         "read_rows": read_rows,
+        "read_plans": plans,
         "read_days": args.read_days,
         "read_samples": args.read_samples,
         "simulate_s": round(simulate_s, 1),

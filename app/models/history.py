@@ -31,7 +31,9 @@ the sums of its homes' for the same interval (the user's days on its first home'
 
 All energies are Wh >= 0. Device rows leave `imported_wh`/`exported_wh` at 0: the grid is
 exchanged by the home, not by one device; so do they `import_cost`/`export_revenue` (money, see
-MONEY_COLUMNS and docs/tariffs.md). The day tables also hold the day's `fixed_charge`.
+MONEY_COLUMNS and docs/tariffs.md). The day tables also hold the day's `fixed_charge`. In the
+hour and day rollups, kept for good, a device row stores those always-zero columns as NULL on
+PostgreSQL (DEVICE_NULL_COLUMNS: 24 of the 128 bytes of a device hour row), read as 0.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Uuid
+from sqlalchemy import Float, ForeignKey, Index, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, UTCDateTime
@@ -96,9 +98,16 @@ class EnergyMinute(_EnergyBucket, Base):
     """One row per user per cycle (and per device with HISTORY_DEVICE_MINUTE)."""
 
     __tablename__ = "energy_minute"
-    # No foreign key (see the module docstring); the index serves the delete-user trigger.
-    user_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False, index=True)
-    __table_args__ = DAY_PARTITIONED
+    # No foreign key (see the module docstring). The index serves the delete-user trigger; on
+    # PostgreSQL only for the device rows (a user's own rows have subject_id = user_id and are
+    # found by the primary key), so by default it is empty.
+    user_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    __table_args__ = (
+        Index(
+            "ix_energy_minute_user_id", "user_id", postgresql_where=text("subject_id <> user_id")
+        ),
+        DAY_PARTITIONED,
+    )
 
 
 class EnergyQuarterHour(Base):
@@ -121,18 +130,39 @@ class EnergyQuarterHour(Base):
 #: Rollup rows are updated every cycle: leave room on each page for HOT updates.
 ROLLUP_FILLFACTOR = 50
 
+#: The columns of `energy_hour` and `energy_day` that are always 0 on a device row (grid and
+#: money; and the day's fixed charge): NULL there on PostgreSQL (no bytes in the row: 24 of a
+#: device hour row's 128), read as 0. A user's rows always carry them.
+DEVICE_NULL_COLUMNS = ("imported_wh", "exported_wh", *MONEY_COLUMNS)
 
-class EnergyHour(_EnergyBucket, Base):
+
+def _device_null(*, money: bool = False) -> Mapped[float]:
+    if money:
+        return mapped_column(Float, nullable=True, default=0.0, server_default="0")
+    return mapped_column(Float, nullable=True, default=0.0)
+
+
+class _DeviceRollup(_EnergyBucket):
+    """An hour or day rollup of users and devices (NULL grid and money on device rows)."""
+
+    imported_wh: Mapped[float] = _device_null()
+    exported_wh: Mapped[float] = _device_null()
+    import_cost: Mapped[float] = _device_null(money=True)
+    export_revenue: Mapped[float] = _device_null(money=True)
+
+
+class EnergyHour(_DeviceRollup, Base):
     __tablename__ = "energy_hour"
     __table_args__ = {"postgresql_with": {"fillfactor": ROLLUP_FILLFACTOR}}
 
 
-class EnergyDay(_EnergyBucket, Base):
+class EnergyDay(_DeviceRollup, Base):
     __tablename__ = "energy_day"
     __table_args__ = {"postgresql_with": {"fillfactor": ROLLUP_FILLFACTOR}}
     #: The day's fixed charge, written with the day's first row and never updated: the daily
-    #: fixed charge of the tariff in force then (a user row: the sum over its priced homes).
-    fixed_charge: Mapped[float] = _money()
+    #: fixed charge of the tariff in force then (a user row: the sum over its priced homes;
+    #: NULL on a device row on PostgreSQL).
+    fixed_charge: Mapped[float] = _device_null(money=True)
 
 
 class _HomeEnergyBucket:
@@ -179,6 +209,7 @@ class HomeEnergyDay(_HomeEnergyBucket, Base):
 
 __all__ = [
     "DEVICE_COLUMNS",
+    "DEVICE_NULL_COLUMNS",
     "ENERGY_COLUMNS",
     "HISTORY_COLUMNS",
     "MONEY_COLUMNS",

@@ -33,7 +33,7 @@ from app.pipeline.prices import BatchPrices, no_prices
 from app.repositories.fleet import FleetRows
 from app.repositories.history import PRUNE_CHUNK, DayCostRequest, HistoryRepository, HistoryRows
 from app.repositories.partitions import (
-    compact_quarters,
+    compact_days,
     drop_expired,
     ensure_partitions,
     window,
@@ -279,14 +279,16 @@ async def prune_history(
         if days:
             dropped[table] = [d.isoformat() for d in days]
     engine = sessionmaker.kw.get("bind")
-    compacted = await compact_quarters(engine, now) if isinstance(engine, AsyncEngine) else []
+    compacted = await compact_days(engine, now) if isinstance(engine, AsyncEngine) else {}
     if created or dropped or compacted:
         logger.info(
             "history partitions",
             extra={  # ("created" is a LogRecord attribute)
                 "partitions_created": created,
                 "partitions_dropped": dropped,
-                "partitions_compacted": [d.isoformat() for d in compacted],
+                "partitions_compacted": {
+                    t: [d.isoformat() for d in days] for t, days in compacted.items()
+                },
             },
         )
     total = await _prune(sessionmaker, before, devices_only=False)

@@ -15,13 +15,28 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Float, Table, delete, literal, literal_column, select
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Select,
+    Table,
+    delete,
+    func,
+    literal,
+    literal_column,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import models
 from app.db import asyncpg_connection
-from app.models.history import DEVICE_COLUMNS, HISTORY_COLUMNS, MONEY_COLUMNS
+from app.models.history import (
+    DEVICE_COLUMNS,
+    DEVICE_NULL_COLUMNS,
+    HISTORY_COLUMNS,
+    MONEY_COLUMNS,
+)
 from app.repositories.partitions import PARTITION_SCHEMA, default_name
 
 
@@ -96,15 +111,27 @@ _COLS = ", ".join(HISTORY_COLUMNS)
 _N = len(HISTORY_COLUMNS)
 
 
-def _v_cols(alias: str = "v") -> str:
+def _v_col(alias: str, c: str) -> str:
     # Money arrays may be shorter than the rows (unnest pads them with NULL): 0 where absent.
-    return ", ".join(
-        f"COALESCE({alias}.{c}, 0)" if c in MONEY_COLUMNS else f"{alias}.{c}"
-        for c in HISTORY_COLUMNS
-    )
+    return f"COALESCE({alias}.{c}, 0)" if c in MONEY_COLUMNS else f"{alias}.{c}"
+
+
+def _v_cols(alias: str = "v") -> str:
+    return ", ".join(_v_col(alias, c) for c in HISTORY_COLUMNS)
 
 
 _V_COLS = _v_cols()
+
+
+def _rollup_cols(alias: str) -> str:
+    """The users' and devices' rollup values: NULL grid and money on a device row (always 0
+    there; NULL takes no bytes in the row)."""
+    return ", ".join(
+        f"CASE WHEN {alias}.subject_id = {alias}.user_id THEN {_v_col(alias, c)} END"
+        if c in DEVICE_NULL_COLUMNS
+        else _v_col(alias, c)
+        for c in HISTORY_COLUMNS
+    )
 
 
 def _add_set(table: str, columns: Sequence[str] = HISTORY_COLUMNS) -> str:
@@ -152,11 +179,12 @@ WITH v AS (
     ON CONFLICT (subject_id, bucket_start) DO UPDATE SET {_QUARTER_SET}
 ), hour AS (
     INSERT INTO energy_hour (subject_id, bucket_start, user_id, {_COLS})
-    SELECT n.subject_id, ${_N + 6}::timestamptz, n.user_id, {_v_cols("n")} FROM n
+    SELECT n.subject_id, ${_N + 6}::timestamptz, n.user_id, {_rollup_cols("n")} FROM n
     ON CONFLICT (subject_id, bucket_start) DO UPDATE SET {_add_set("energy_hour")}
 )
 INSERT INTO energy_day (subject_id, bucket_start, user_id, {_COLS}, fixed_charge)
-SELECT n.subject_id, n.day_start, n.user_id, {_v_cols("n")}, COALESCE(n.fixed_charge, 0) FROM n
+SELECT n.subject_id, n.day_start, n.user_id, {_rollup_cols("n")},
+    CASE WHEN n.subject_id = n.user_id THEN COALESCE(n.fixed_charge, 0) END FROM n
 ON CONFLICT (subject_id, bucket_start) DO UPDATE SET {_add_set("energy_day")}
 """
 
@@ -369,26 +397,9 @@ class HistoryRepository:
         """Stored rows of these subjects (homes' rows with `home`) with start <= bucket_start
         < end, oldest first; each row's `subject_id` is its subject (home) id. Day rows also
         carry their `fixed_charge`."""
-        table = kind.home_table if home else kind.table
-        key = table.c.home_id if home else table.c.subject_id
-        stmt = (
-            select(
-                key.label("subject_id"),
-                table.c.bucket_start,
-                *(
-                    table.c[c] if c in table.c else literal(0.0, Float).label(c)
-                    for c in HISTORY_COLUMNS
-                ),
-                *((table.c.fixed_charge,) if kind is HistoryTable.DAY else ()),
-            )
-            .where(
-                key.in_(subject_ids),
-                table.c.bucket_start >= start,
-                table.c.bucket_start < end,
-            )
-            .order_by(table.c.bucket_start)
-        )
-        return (await self.session.execute(stmt)).all()
+        stmt = rows_statement(kind, subject_ids, start, end, home=home)
+        found: Sequence[Any] = (await self.session.execute(stmt)).all()
+        return found
 
     async def _pg_prune_default(self, table: str, before: datetime, limit: int) -> int:
         """PostgreSQL: delete up to `limit` rows older than `before` from `table`'s DEFAULT
@@ -448,3 +459,43 @@ class HistoryRepository:
         if self._dialect == "postgresql":
             return await self._pg_prune_default("energy_quarter_hour", before, limit)
         return await self._sqlite_prune(HistoryTable.QUARTER.table, before, limit)
+
+
+def rows_statement(
+    kind: HistoryTable,
+    subject_ids: Collection[uuid.UUID],
+    start: datetime,
+    end: datetime,
+    *,
+    home: bool = False,
+) -> Select[Any]:
+    """The read of HistoryRepository.rows (a function of its own so that the benchmark can
+    EXPLAIN exactly what the resolvers run)."""
+    table = kind.home_table if home else kind.table
+    key = table.c.home_id if home else table.c.subject_id
+    stmt = (
+        select(
+            key.label("subject_id"),
+            table.c.bucket_start,
+            *(
+                _read(table, c) if c in table.c else literal(0.0, Float).label(c)
+                for c in HISTORY_COLUMNS
+            ),
+            *((_read(table, "fixed_charge"),) if kind is HistoryTable.DAY else ()),
+        )
+        .where(
+            key.in_(subject_ids),
+            table.c.bucket_start >= start,
+            table.c.bucket_start < end,
+        )
+        .order_by(table.c.bucket_start)
+    )
+    return stmt
+
+
+def _read(table: Table, name: str) -> ColumnElement[Any]:
+    """A history column as read: 0 where a device row leaves it NULL."""
+    column = table.c[name]
+    if column.nullable:
+        return func.coalesce(column, 0.0).label(name)
+    return column

@@ -155,38 +155,66 @@ async def drop_expired(session: AsyncSession, table: str, before: datetime) -> l
     return sorted(gone)
 
 
-#: Quarter-hour partitions this many days old or more are compacted (their day is over, no
-#: cycle updates them any more: the free half of their pages is only waste).
+#: Day partitions this many days old or more are compacted (their day is over, no cycle writes
+#: them any more: the free space of their pages is only waste).
 COMPACT_AFTER_DAYS = 2
 
 _OPTIONS_SQL = (
-    "SELECT c.relname, c.reloptions FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-    "JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = 'energy_quarter_hour'"
+    "SELECT c.relname, c.reloptions, (SELECT array_agg(ic.relname || '=' || "
+    "coalesce(array_to_string(ic.reloptions, ','), '')) FROM pg_index x "
+    "JOIN pg_class ic ON ic.oid = x.indexrelid WHERE x.indrelid = c.oid) "
+    "FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+    "JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = :table"
 )
 
 
 async def compact_quarters(engine: AsyncEngine, now: datetime) -> list[date]:
-    """Rewrite the finished days' `energy_quarter_hour` partitions with full pages (fillfactor
-    100, `VACUUM FULL`), once each (PostgreSQL); the days compacted.
+    """Compact the finished day partitions of every partitioned table, once each
+    (PostgreSQL); the days of `energy_quarter_hour` compacted (see `compact_days`)."""
+    return (await compact_days(engine, now)).get("energy_quarter_hour", [])
 
-    Their rows were written with half-empty pages, for the cycles' HOT updates; a day at least
-    COMPACT_AFTER_DAYS old is never updated again, and packing it halves its heap. `VACUUM FULL`
-    locks only that partition: reads of that day's quarter hours wait for it, cycles (which
-    write today's partition) do not.
+
+async def compact_days(engine: AsyncEngine, now: datetime) -> dict[str, list[date]]:
+    """Rewrite the finished days' partitions with full pages, once each (PostgreSQL); the days
+    compacted per table.
+
+    - `energy_quarter_hour`: written with half-empty pages, for the cycles' HOT updates; a day
+      at least COMPACT_AFTER_DAYS old is never updated again: fillfactor 100 and `VACUUM FULL`
+      (heap and indexes), which locks only that partition: reads of that day's quarter hours
+      wait for it, cycles (which write today's partition) do not.
+    - `energy_minute`, `home_energy_minute`: insert-only heaps (already full), but their primary
+      keys are half-empty (each cycle inserts one key per subject in the middle of the index,
+      and those leaf pages split 50:50): `REINDEX CONCURRENTLY` (reads and writes go on).
+
+    The indexes of a compacted day are rebuilt with fillfactor 100 (no key is added to them any
+    more), which also marks the day as done.
     """
     if engine.dialect.name != "postgresql":
-        return []
+        return {}
     last = now.astimezone(UTC).date() - timedelta(days=COMPACT_AFTER_DAYS)
-    done: list[date] = []
+    done: dict[str, list[date]] = {}
     async with engine.connect() as conn:
         conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-        for name, options in (await conn.execute(text(_OPTIONS_SQL))).all():
-            parsed = parse(str(name))
-            packed = "fillfactor=50" not in [str(o) for o in cast(list[object], options or [])]
-            if parsed is None or parsed[1] > last or packed:
-                continue
-            qualified = f"{PARTITION_SCHEMA}.{name}"
-            await conn.execute(text(f"ALTER TABLE {qualified} SET (fillfactor = 100)"))
-            await conn.execute(text(f"VACUUM (FULL, ANALYZE) {qualified}"))
-            done.append(parsed[1])
-    return sorted(done)
+        for table in PARTITIONED:
+            found = (await conn.execute(text(_OPTIONS_SQL), {"table": table})).all()
+            for name, options, indexes in found:
+                parsed = parse(str(name))
+                index_options = {
+                    str(i).split("=", 1)[0]: str(i).split("=", 1)[1]
+                    for i in cast(list[object], indexes or [])
+                }
+                packed = all("fillfactor=100" in o for o in index_options.values())
+                if parsed is None or parsed[1] > last or packed:
+                    continue
+                qualified = f"{PARTITION_SCHEMA}.{name}"
+                for index in index_options:
+                    await conn.execute(
+                        text(f"ALTER INDEX {PARTITION_SCHEMA}.{index} SET (fillfactor = 100)")
+                    )
+                if "fillfactor=50" in [str(o) for o in cast(list[object], options or [])]:
+                    await conn.execute(text(f"ALTER TABLE {qualified} SET (fillfactor = 100)"))
+                    await conn.execute(text(f"VACUUM (FULL, ANALYZE) {qualified}"))
+                else:
+                    await conn.execute(text(f"REINDEX TABLE CONCURRENTLY {qualified}"))
+                done.setdefault(table, []).append(parsed[1])
+    return {t: sorted(d) for t, d in done.items()}

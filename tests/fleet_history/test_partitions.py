@@ -96,3 +96,36 @@ class TestPartitions:
                 text(f"SELECT reloptions FROM pg_class WHERE relname = '{yesterday}'")
             )
             assert found.scalar() == ["fillfactor=50"]
+
+    async def test_finished_minute_days_get_their_indexes_rebuilt_full_once(self, sessionmaker):
+        day = (NOW - timedelta(days=3)).date()
+        async with sessionmaker() as s:
+            await s.execute(text(p.create_sql("energy_minute", day)))
+            for n in range(30):
+                user = uuid.uuid4()
+                await s.execute(
+                    text(
+                        "INSERT INTO energy_minute (subject_id, bucket_start, user_id, "
+                        "produced_wh, consumed_wh, charged_wh, discharged_wh, imported_wh, "
+                        "exported_wh) VALUES (:s, :b, :s, 1, 0, 0, 0, 0, 0)"
+                    ),
+                    {"s": user, "b": p.day_bounds(day)[0] + timedelta(minutes=n)},
+                )
+            await s.commit()
+        name = p.partition_name("energy_minute", day)
+        options = (
+            "SELECT i.relname, i.reloptions FROM pg_index x JOIN pg_class i ON i.oid = "
+            f"x.indexrelid JOIN pg_class t ON t.oid = x.indrelid WHERE t.relname = '{name}'"
+        )
+        async with sessionmaker() as s:
+            before = dict((await s.execute(text(options))).all())
+        assert len(before) == 2  # the key and the owner's
+        assert set(before.values()) == {None}
+        compacted = await p.compact_days(sessionmaker.kw["bind"], NOW)
+        assert compacted["energy_minute"] == [day]
+        async with sessionmaker() as s:
+            after = dict((await s.execute(text(options))).all())
+        assert set(map(tuple, after.values())) == {("fillfactor=100",)}
+        assert await count(sessionmaker, "energy_minute", day) == 30
+        # Once: the next maintenance leaves it alone.
+        assert "energy_minute" not in await p.compact_days(sessionmaker.kw["bind"], NOW)

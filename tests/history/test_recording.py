@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app import models
 from app.live.backends import RedisBackend
@@ -27,12 +27,12 @@ def live(redis):
 
 
 async def rows(sessionmaker, table):
-    """{(subject_id, bucket_start): (user_id, *energies)} of a history table (typed values)."""
+    """{(subject_id, bucket_start): (user_id, *energies)} of a history table (typed values;
+    as the reads take them: a device rollup row's NULL grid columns are 0)."""
     t = models.Base.metadata.tables[table]
+    energies = (func.coalesce(t.c[c], 0.0) if t.c[c].nullable else t.c[c] for c in ENERGY_COLUMNS)
     async with sessionmaker() as s:
-        result = await s.execute(
-            select(t.c.subject_id, t.c.bucket_start, t.c.user_id, *(t.c[c] for c in ENERGY_COLUMNS))
-        )
+        result = await s.execute(select(t.c.subject_id, t.c.bucket_start, t.c.user_id, *energies))
         return {(r[0], r[1]): tuple(r[2:]) for r in result.all()}
 
 

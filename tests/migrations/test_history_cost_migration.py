@@ -17,6 +17,9 @@ from app.models.base import UTCDateTime
 from tests.migrations.helpers import migrate
 
 BEFORE = "d4b8f1a2c6e0"  # tariffs
+#: This migration (its upgrade is tested up to itself: a later one NULLs the device rows' grid
+#: and money columns, which this test's device rows fill with figures to follow them).
+COST = "e6c2a9d4b1f7"
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 ENERGY = (
     "produced_wh",
@@ -124,7 +127,7 @@ class TestHistoryCostMigration:
     async def test_rows_keep_their_energy_and_get_zero_money(self, before):
         assert "import_cost" not in await _columns(before, "energy_minute")
         await _insert(before)
-        await asyncio.to_thread(upgrade_head, before)
+        await asyncio.to_thread(migrate, before, COST)
         money = ("import_cost", "export_revenue")
         for name in USER_TABLES + HOME_TABLES:
             day = name.endswith("_day")
@@ -136,7 +139,7 @@ class TestHistoryCostMigration:
 
     async def test_downgrade_drops_the_money_and_keeps_the_energy(self, before):
         await _insert(before)
-        await asyncio.to_thread(upgrade_head, before)
+        await asyncio.to_thread(migrate, before, COST)
         await asyncio.to_thread(migrate, before, BEFORE, down=True)
         for name in USER_TABLES + HOME_TABLES:
             cols = await _columns(before, name)
