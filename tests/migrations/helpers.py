@@ -3,6 +3,7 @@ owner (a user and their home) every test's data hangs from, as the home-era tabl
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import datetime
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 from alembic import command
 from sqlalchemy import Float, String, Uuid, column, table
 
-from app.migrate import alembic_config
+from app.migrate import alembic_config, upgrade_head
 from app.models.base import UTCDateTime
 
 
@@ -81,3 +82,13 @@ async def insert_owner(conn: Any, user: uuid.UUID, home: uuid.UUID, now: datetim
             id=home, owner_id=user, name="Home", created_at=now, updated_at=now, **place
         )
     )
+
+
+async def database_at(backend: str, tmp_path: Any, postgres_url: str, revision: str) -> str:
+    """A fresh database (`backend` "sqlite" in `tmp_path`, else the scratch PostgreSQL at
+    `postgres_url`) migrated to head and back down to `revision`: a migration test's "before",
+    reached through every downgrade in between."""
+    url = f"sqlite+aiosqlite:///{tmp_path}/hems.db" if backend == "sqlite" else postgres_url
+    await asyncio.to_thread(upgrade_head, url)
+    await asyncio.to_thread(migrate, url, revision, down=True)
+    return url

@@ -14,7 +14,7 @@ from app import models
 from app.db import create_engine
 from app.migrate import upgrade_head
 from app.models.base import UTCDateTime
-from tests.migrations.helpers import migrate
+from tests.migrations.helpers import database_at, migrate
 
 BEFORE = "d4b8f1a2c6e0"  # tariffs
 #: This migration (its upgrade is tested up to itself: a later one NULLs the device rows' grid
@@ -113,14 +113,7 @@ async def _rows(url: str, name: str, names: tuple[str, ...]) -> list[tuple[Any, 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def before(request: Any, tmp_path: Any, scratch_postgres_url: str) -> str:
-    url = (
-        f"sqlite+aiosqlite:///{tmp_path}/hems.db"
-        if request.param == "sqlite"
-        else scratch_postgres_url
-    )
-    await asyncio.to_thread(upgrade_head, url)
-    await asyncio.to_thread(migrate, url, BEFORE, down=True)
-    return url
+    return await database_at(request.param, tmp_path, scratch_postgres_url, BEFORE)
 
 
 class TestHistoryCostMigration:

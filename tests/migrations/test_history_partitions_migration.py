@@ -12,11 +12,10 @@ import pytest
 from sqlalchemy import Float, Uuid, column, select, table, text
 
 from app.db import create_engine
-from app.migrate import upgrade_head
 from app.models.base import UTCDateTime
 from app.repositories import partitions as p
 from app.repositories.history import quarter_start
-from tests.migrations.helpers import migrate
+from tests.migrations.helpers import database_at, migrate
 from tests.migrations.test_history_cost_migration import _insert
 
 BEFORE = "e7d2b4f6a8c3"  # device physics
@@ -101,14 +100,7 @@ async def _add_minutes(url: str, user: uuid.UUID, devices: list[uuid.UUID]) -> N
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def before(request: Any, tmp_path: Any, scratch_postgres_url: str) -> str:
-    url = (
-        f"sqlite+aiosqlite:///{tmp_path}/hems.db"
-        if request.param == "sqlite"
-        else scratch_postgres_url
-    )
-    await asyncio.to_thread(upgrade_head, url)
-    await asyncio.to_thread(migrate, url, BEFORE, down=True)
-    return url
+    return await database_at(request.param, tmp_path, scratch_postgres_url, BEFORE)
 
 
 async def test_upgrade_keeps_rows_and_fills_quarter_hours(before: str) -> None:

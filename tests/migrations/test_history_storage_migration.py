@@ -13,10 +13,9 @@ import pytest
 from sqlalchemy import Float, Uuid, column, select, table, text
 
 from app.db import create_engine, create_sessionmaker
-from app.migrate import upgrade_head
 from app.models.base import UTCDateTime
 from app.repositories.history import HistoryRepository, HistoryTable
-from tests.migrations.helpers import insert_owner, migrate
+from tests.migrations.helpers import database_at, insert_owner, migrate
 
 BEFORE = "e7e3c5a7b9d4"  # history partitions
 AFTER = "f2b4d6e8a0c1"
@@ -85,14 +84,7 @@ async def _read(url: str, kind: HistoryTable, ids: list[uuid.UUID]) -> list[tupl
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def before(request: Any, tmp_path: Any, scratch_postgres_url: str) -> str:
-    url = (
-        f"sqlite+aiosqlite:///{tmp_path}/hems.db"
-        if request.param == "sqlite"
-        else scratch_postgres_url
-    )
-    await asyncio.to_thread(upgrade_head, url)
-    await asyncio.to_thread(migrate, url, BEFORE, down=True)
-    return url
+    return await database_at(request.param, tmp_path, scratch_postgres_url, BEFORE)
 
 
 async def test_upgrade_keeps_every_figure_and_frees_the_device_rows_zeros(before: str) -> None:
