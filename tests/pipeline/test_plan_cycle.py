@@ -109,3 +109,58 @@ async def test_an_optimized_battery_follows_the_plan_and_without_one_self_consum
     _, max_discharge = _limits(before, 60.0)
     assert deficit > 0.0
     assert after.flow_w == pytest.approx(-min(deficit, max_discharge), rel=1e-9, abs=1e-6)
+
+
+async def _ev(sessionmaker, ev_id) -> models.ElectricVehicle:
+    async with sessionmaker() as session:
+        row: models.ElectricVehicle | None = await session.get(models.ElectricVehicle, ev_id)
+        assert row is not None
+        session.expunge(row)
+        return row
+
+
+async def test_a_smart_ev_follows_the_plan_and_without_one_keeps_the_price_heuristic(
+    db_session, sessionmaker, live, redis
+):
+    user, devices = await create_home(db_session)
+    await db_session.commit()
+    ev = next(d for d in devices if d.kind == models.DeviceKind.ELECTRIC_VEHICLE)
+    home_id = ev.home_id
+    async with sessionmaker() as session:
+        await set_tariff(session, user.id, str(home_id), TOU)
+        await control.set_ev_charging(
+            session, user.id, str(ev.id), models.EVChargeMode.SMART, None, None
+        )
+        await session.commit()
+    await run_cycle(sessionmaker, live, EVENING, batch_users=100)
+    assert (await plan_batch(sessionmaker, live, [user.id], EVENING)).planned == 1
+    async with sessionmaker() as session:
+        plan = (await plans_of(session, [home_id]))[home_id]
+    followed = []
+    # 21:01 .. 21:16, in the peak, across the first slot boundary.
+    for minute in (1, 2, 15, 16):
+        at = EVENING + timedelta(minutes=minute)
+        before = await _ev(sessionmaker, ev.id)
+        report = await run_cycle(sessionmaker, live, at, batch_users=100)
+        assert not report.failed_users
+        after = await _ev(sessionmaker, ev.id)
+        assert before.simulated_at is not None
+        dt = (at - before.simulated_at).total_seconds()
+        index = math.floor((at - timedelta(seconds=60) - plan.start).total_seconds() / SLOT_S)
+        planned = max(float(plan.slots[index][1]), 0.0)
+        limit_wh = before.battery_capacity_kwh * 1000.0 * before.limit_soc_percent / 100.0
+        room_w = max(limit_wh - before.current_charge_kwh * 1000.0, 0.0) * 3600.0 / dt
+        expected = min(planned, before.charge_rate_kw * 1000.0, room_w)
+        assert after.flow_w == pytest.approx(expected, rel=1e-5, abs=1e-3)  # float32 cache
+        assert after.current_charge_kwh <= limit_wh / 1000.0 + 1e-9
+        followed.append(expected)
+    # The EV took the plan's varying power, not its full rate as NOW would.
+    rate_w = ev.charge_rate_kw * 1000.0
+    assert len({round(f) for f in followed}) >= 2
+    assert min(followed) < rate_w
+
+    # Without a cached plan it falls back to the SMART price heuristic: in the peak, with enough
+    # off-peak hours ahead of its departure to reach the target, it waits.
+    await redis.delete(keys.home_plan_flows_key(home_id))
+    await run_cycle(sessionmaker, live, EVENING + timedelta(minutes=30), batch_users=100)
+    assert (await _ev(sessionmaker, ev.id)).flow_w == pytest.approx(0.0, abs=1e-9)
