@@ -21,6 +21,7 @@ What it does, in the order the separate extensions did it:
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator
 from functools import lru_cache
@@ -35,6 +36,9 @@ from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 from app.graphql.errors import ErrorCodes
 from app.graphql.metrics import record_operation
 from app.security.cost import check_limits, int_variables
+
+#: graphql-core's suggestion suffix (`graphql.pyutils.did_you_mean`), at the end of a message.
+_SUGGESTION = re.compile(r" Did you mean .*\?$", re.DOTALL)
 
 #: Distinct query texts (and validated documents) kept; clients send a handful of queries.
 CACHE_SIZE = 256
@@ -90,6 +94,16 @@ class HemsExtension(ErrorCodes):
         self.rules = rules
         self.max_tokens = max_tokens
         self.hide_suggestions = hide_suggestions
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        coded = super()._process_errors(errors)
+        if self.hide_suggestions:
+            # Validation hides its suggestions itself (`check_document`); the variables'
+            # coercion runs later, in graphql-core's execution, and appends its own
+            # ("Did you mean the enum value ...?"): the same schema names, so they go too.
+            for error in coded:
+                error.message = _SUGGESTION.sub("", error.message)
+        return coded
 
     def on_operation(self) -> Iterator[None]:
         context = self.execution_context

@@ -235,9 +235,22 @@ class TestOverTheApi:
         assert error_code(body) == "GRAPHQL_VALIDATION_FAILED"
         assert "Did you mean" not in body["errors"][0]["message"]
 
+    async def test_production_hides_suggestions_of_variable_values_too(self, make_api):
+        document = 'mutation($m: BatteryMode!) { setBatteryMode(id: "x", mode: $m) { id } }'
+        async with make_api(HEMS_ENV="production") as api:
+            body = await api.gql(document, variables={"m": "OPTIMISED"})
+        assert error_code(body) == "BAD_USER_INPUT"
+        message = body["errors"][0]["message"]
+        assert "OPTIMISED" in message  # it still names what was wrong
+        assert "BatteryMode" in message
+        assert "Did you mean" not in message
+
     async def test_development_keeps_them(self, api):
         body = await api.gql("{ devicez { id } }")
         assert "Did you mean" in body["errors"][0]["message"]
+        document = 'mutation($m: BatteryMode!) { setBatteryMode(id: "x", mode: $m) { id } }'
+        body = await api.gql(document, variables={"m": "OPTIMISED"})
+        assert "Did you mean the enum value 'OPTIMIZED'?" in body["errors"][0]["message"]
 
 
 @contextlib.asynccontextmanager
