@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -88,8 +88,7 @@ async def _on_device(
 
 
 def _ev(row: models.ElectricVehicle) -> types.ElectricVehicle:
-    converted: types.ElectricVehicle = types.ElectricVehicle.from_model(row)
-    return converted
+    return cast(types.ElectricVehicle, types.device_from_model(row))
 
 
 def _payload(result: AuthResult) -> AuthPayload:
@@ -357,8 +356,7 @@ class Mutation:
         row = await _on_device(
             info, id, lambda s, owner, d: control.set_battery_mode(s, owner, d, chosen, reserve)
         )
-        converted: types.Battery = types.Battery.from_model(row)
-        return converted
+        return cast(types.Battery, types.device_from_model(row))
 
     @strawberry.mutation(permission_classes=AUTH)
     async def set_generator_mode(
@@ -372,8 +370,7 @@ class Mutation:
         row = await _on_device(
             info, id, lambda s, owner, d: control.set_generator_mode(s, owner, d, chosen, start_w)
         )
-        converted: types.Generator = types.Generator.from_model(row)
-        return converted
+        return cast(types.Generator, types.device_from_model(row))
 
     @strawberry.mutation(
         permission_classes=AUTH,

@@ -6,7 +6,7 @@ import uuid
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, Index, String
+from sqlalchemy import Enum, Float, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, IdMixin, TimestampMixin
@@ -74,4 +74,28 @@ def subclass_args(kind: DeviceKind) -> dict[str, object]:
     return {"polymorphic_identity": kind, "polymorphic_load": "selectin"}
 
 
-__all__ = ["Device", "DeviceKind", "DeviceStatus", "subclass_args"]
+def kind_key() -> Mapped[uuid.UUID]:
+    """A kind table's primary key: the base row's id, deleted with it (joined inheritance)."""
+    return mapped_column(ForeignKey("device.id", ondelete="CASCADE"), primary_key=True)
+
+
+def quantity() -> Mapped[float]:
+    """A physical quantity every device of the kind states (no default: validated on create)."""
+    return mapped_column(Float, nullable=False)
+
+
+def setting(default: float) -> Mapped[float]:
+    """A setting with a default that rows written before it existed take from the database too
+    (the server default is the same number, written as migrations wrote it)."""
+    return mapped_column(Float, nullable=False, default=default, server_default=f"{default:g}")
+
+
+__all__ = [
+    "Device",
+    "DeviceKind",
+    "DeviceStatus",
+    "kind_key",
+    "quantity",
+    "setting",
+    "subclass_args",
+]

@@ -13,11 +13,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, false, true
+from sqlalchemy import Boolean, CheckConstraint, Float, false, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import UTCDateTime
-from app.models.device import Device, DeviceKind, subclass_args
+from app.models.device import Device, DeviceKind, kind_key, quantity, subclass_args
 
 DEFAULT_AC_SETPOINT_C = 24.0
 """Setpoint an air conditioner reports (and starts from) until its owner sets one."""
@@ -31,7 +31,7 @@ class ThermostatColumns:
     """The rated power and thermostat columns air conditioners and heaters share (each kind
     has its own table; SQLAlchemy copies a mixin's columns into each)."""
 
-    rated_power_w: Mapped[float] = mapped_column(Float, nullable=False)
+    rated_power_w: Mapped[float] = quantity()
     switched_on: Mapped[bool] = mapped_column(
         Boolean, nullable=False, default=True, server_default=true()
     )
@@ -51,9 +51,7 @@ class AirConditioner(ThermostatColumns, Device):
     __table_args__ = (CheckConstraint("rated_power_w > 0", name="rated_power_positive"),)
     __mapper_args__ = subclass_args(DeviceKind.AIR_CONDITIONER)
 
-    id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("device.id", ondelete="CASCADE"), primary_key=True
-    )
+    id: Mapped[uuid.UUID] = kind_key()
 
 
 class Heater(ThermostatColumns, Device):
@@ -61,9 +59,7 @@ class Heater(ThermostatColumns, Device):
     __table_args__ = (CheckConstraint("rated_power_w > 0", name="rated_power_positive"),)
     __mapper_args__ = subclass_args(DeviceKind.HEATER)
 
-    id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("device.id", ondelete="CASCADE"), primary_key=True
-    )
+    id: Mapped[uuid.UUID] = kind_key()
 
 
 class HouseholdLoad(Device):
@@ -75,7 +71,5 @@ class HouseholdLoad(Device):
     )
     __mapper_args__ = subclass_args(DeviceKind.HOUSEHOLD)
 
-    id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("device.id", ondelete="CASCADE"), primary_key=True
-    )
-    annual_consumption_kwh: Mapped[float] = mapped_column(Float, nullable=False)
+    id: Mapped[uuid.UUID] = kind_key()
+    annual_consumption_kwh: Mapped[float] = quantity()

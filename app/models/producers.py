@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, false
+from sqlalchemy import Boolean, CheckConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import UTCDateTime
 from app.models.control import GeneratorMode, control_enum
-from app.models.device import Device, DeviceKind, subclass_args
+from app.models.device import Device, DeviceKind, kind_key, quantity, setting, subclass_args
 
 
 class SolarPanel(Device):
@@ -26,14 +26,12 @@ class SolarPanel(Device):
     )
     __mapper_args__ = subclass_args(DeviceKind.SOLAR_PANEL)
 
-    id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("device.id", ondelete="CASCADE"), primary_key=True
-    )
-    panel_area_m2: Mapped[float] = mapped_column(Float, nullable=False)
-    efficiency: Mapped[float] = mapped_column(Float, nullable=False)
-    max_capacity_w: Mapped[float] = mapped_column(Float, nullable=False)
-    latitude: Mapped[float] = mapped_column(Float, nullable=False)
-    longitude: Mapped[float] = mapped_column(Float, nullable=False)
+    id: Mapped[uuid.UUID] = kind_key()
+    panel_area_m2: Mapped[float] = quantity()
+    efficiency: Mapped[float] = quantity()
+    max_capacity_w: Mapped[float] = quantity()
+    latitude: Mapped[float] = quantity()
+    longitude: Mapped[float] = quantity()
     # Created without a location of its own: the panel sits at its home's location, and follows
     # it when the home moves (updateHome) or the panel moves to another home (moveDevice).
     follows_home: Mapped[bool] = mapped_column(
@@ -41,14 +39,10 @@ class SolarPanel(Device):
     )
     # Orientation (docs/physics.md): tilt from horizontal, azimuth clockwise from north (180 =
     # facing south). A flat panel (tilt 0, the default) keeps the original horizontal model.
-    tilt_deg: Mapped[float] = mapped_column(Float, nullable=False, default=0.0, server_default="0")
-    azimuth_deg: Mapped[float] = mapped_column(
-        Float, nullable=False, default=180.0, server_default="180"
-    )
+    tilt_deg: Mapped[float] = setting(0.0)
+    azimuth_deg: Mapped[float] = setting(180.0)
     # Power temperature coefficient (1/K) of a tilted panel's cell-temperature derating.
-    temperature_coefficient_per_k: Mapped[float] = mapped_column(
-        Float, nullable=False, default=-0.004, server_default="-0.004"
-    )
+    temperature_coefficient_per_k: Mapped[float] = setting(-0.004)
 
 
 class Generator(Device):
@@ -56,10 +50,8 @@ class Generator(Device):
     __table_args__ = (CheckConstraint("rated_power_w > 0", name="rated_power_positive"),)
     __mapper_args__ = subclass_args(DeviceKind.GENERATOR)
 
-    id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("device.id", ondelete="CASCADE"), primary_key=True
-    )
-    rated_power_w: Mapped[float] = mapped_column(Float, nullable=False)
+    id: Mapped[uuid.UUID] = kind_key()
+    rated_power_w: Mapped[float] = quantity()
     # Controls (app/models/control.py): ON is the original always-running generator. An AUTO
     # generator's run state is durable like a battery level: `run_started_at` is when its
     # current run began (NULL: stopped) as of the cycle at `simulated_at`.
@@ -69,8 +61,6 @@ class Generator(Device):
         default=GeneratorMode.ON,
         server_default=GeneratorMode.ON.value,
     )
-    auto_start_import_w: Mapped[float] = mapped_column(
-        Float, nullable=False, default=0.0, server_default="0"
-    )
+    auto_start_import_w: Mapped[float] = setting(0.0)
     run_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     simulated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Enum, Float, ForeignKey, text
+from sqlalchemy import JSON, CheckConstraint, Enum, Float, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import UTCDateTime
@@ -24,7 +24,7 @@ from app.models.control import (
     control_enum,
     default_schedule,
 )
-from app.models.device import Device, DeviceKind, subclass_args
+from app.models.device import Device, DeviceKind, kind_key, quantity, setting, subclass_args
 
 
 class EVMode(StrEnum):
@@ -44,11 +44,9 @@ class Battery(Device):
     )
     __mapper_args__ = subclass_args(DeviceKind.BATTERY)
 
-    id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("device.id", ondelete="CASCADE"), primary_key=True
-    )
-    capacity_wh: Mapped[float] = mapped_column(Float, nullable=False)
-    c_rate: Mapped[float] = mapped_column(Float, nullable=False)
+    id: Mapped[uuid.UUID] = kind_key()
+    capacity_wh: Mapped[float] = quantity()
+    c_rate: Mapped[float] = quantity()
     current_level_wh: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
     flow_w: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
     simulated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -59,12 +57,8 @@ class Battery(Device):
         default=BatteryMode.SELF_CONSUMPTION,
         server_default=BatteryMode.SELF_CONSUMPTION.value,
     )
-    reserve_soc_percent: Mapped[float] = mapped_column(
-        Float, nullable=False, default=0.0, server_default="0"
-    )
-    round_trip_efficiency: Mapped[float] = mapped_column(
-        Float, nullable=False, default=1.0, server_default="1"
-    )
+    reserve_soc_percent: Mapped[float] = setting(0.0)
+    round_trip_efficiency: Mapped[float] = setting(1.0)
 
 
 def _ev_mode(name: str) -> Enum:
@@ -84,13 +78,11 @@ class ElectricVehicle(Device):
     )
     __mapper_args__ = subclass_args(DeviceKind.ELECTRIC_VEHICLE)
 
-    id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("device.id", ondelete="CASCADE"), primary_key=True
-    )
-    battery_capacity_kwh: Mapped[float] = mapped_column(Float, nullable=False)
-    current_charge_kwh: Mapped[float] = mapped_column(Float, nullable=False)
-    charge_rate_kw: Mapped[float] = mapped_column(Float, nullable=False)
-    driving_consumption_kwh_per_hour: Mapped[float] = mapped_column(Float, nullable=False)
+    id: Mapped[uuid.UUID] = kind_key()
+    battery_capacity_kwh: Mapped[float] = quantity()
+    current_charge_kwh: Mapped[float] = quantity()
+    charge_rate_kw: Mapped[float] = quantity()
+    driving_consumption_kwh_per_hour: Mapped[float] = quantity()
     # `mode` is the effective state the simulation last saw (OFFLINE while away);
     # `mode_setting` is the owner's choice, which the commute schedule never overwrites.
     mode: Mapped[EVMode] = mapped_column(_ev_mode("ev_mode"), nullable=False)
@@ -105,12 +97,8 @@ class ElectricVehicle(Device):
         default=EVChargeMode.NOW,
         server_default=EVChargeMode.NOW.value,
     )
-    min_soc_percent: Mapped[float] = mapped_column(
-        Float, nullable=False, default=0.0, server_default="0"
-    )
-    limit_soc_percent: Mapped[float] = mapped_column(
-        Float, nullable=False, default=90.0, server_default="90"
-    )
+    min_soc_percent: Mapped[float] = setting(0.0)
+    limit_soc_percent: Mapped[float] = setting(90.0)
     schedule: Mapped[list[dict[str, Any]]] = mapped_column(
         JSON,
         nullable=False,

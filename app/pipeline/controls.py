@@ -10,7 +10,7 @@ defaults, which are the original behaviour.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -41,6 +41,26 @@ def _get(row: Sequence[Any], i: int, default: Any) -> Any:
     return row[i] if len(row) > i else default
 
 
+def _codes(rows: Sequence[Any], i: int, table: dict[str, int], default: str) -> np.ndarray:
+    """A mode column as the engine's int8 codes (rows without it get `default`)."""
+    return np.fromiter(
+        (table[str(_get(r, i, default))] for r in rows), dtype=np.int8, count=len(rows)
+    )
+
+
+def _floats(
+    rows: Sequence[Any],
+    i: int,
+    default: Any,
+    divisor: float = 1.0,
+    convert: Callable[[Any], float] = float,
+) -> np.ndarray:
+    """A numeric column as float64 over `divisor` (percentages arrive as 0..100)."""
+    return np.fromiter(
+        (convert(_get(r, i, default)) / divisor for r in rows), dtype=np.float64, count=len(rows)
+    )
+
+
 def ev_controls(rows: Sequence[Any]) -> EVControls:
     schedules: list[Schedule] = [DEFAULT_SCHEDULE]
     index: dict[Schedule, int] = {DEFAULT_SCHEDULE: 0}
@@ -55,38 +75,20 @@ def ev_controls(rows: Sequence[Any]) -> EVControls:
             found = index[schedule] = len(schedules)
             schedules.append(schedule)
         ids[k] = found
-    n = len(rows)
     return EVControls(
-        charge_mode=np.fromiter(
-            (_CHARGE_CODE[str(_get(r, EV_BASE, "NOW"))] for r in rows), dtype=np.int8, count=n
-        ),
-        min_soc=np.fromiter(
-            (float(_get(r, EV_BASE + 1, 0.0)) / 100.0 for r in rows), dtype=np.float64, count=n
-        ),
-        limit_soc=np.fromiter(
-            (float(_get(r, EV_BASE + 2, 90.0)) / 100.0 for r in rows), dtype=np.float64, count=n
-        ),
+        charge_mode=_codes(rows, EV_BASE, _CHARGE_CODE, "NOW"),
+        min_soc=_floats(rows, EV_BASE + 1, 0.0, 100.0),
+        limit_soc=_floats(rows, EV_BASE + 2, 90.0, 100.0),
         schedule_id=ids,
         schedules=tuple(schedules),
     )
 
 
 def battery_controls(rows: Sequence[Any]) -> BatteryControls:
-    n = len(rows)
     return BatteryControls(
-        mode=np.fromiter(
-            (_BATTERY_CODE[str(_get(r, BATTERY_BASE, "SELF_CONSUMPTION"))] for r in rows),
-            dtype=np.int8,
-            count=n,
-        ),
-        reserve_soc=np.fromiter(
-            (float(_get(r, BATTERY_BASE + 1, 0.0)) / 100.0 for r in rows),
-            dtype=np.float64,
-            count=n,
-        ),
-        efficiency=np.fromiter(
-            (float(_get(r, BATTERY_BASE + 2, 1.0)) for r in rows), dtype=np.float64, count=n
-        ),
+        mode=_codes(rows, BATTERY_BASE, _BATTERY_CODE, "SELF_CONSUMPTION"),
+        reserve_soc=_floats(rows, BATTERY_BASE + 1, 0.0, 100.0),
+        efficiency=_floats(rows, BATTERY_BASE + 2, 1.0),
     )
 
 
@@ -95,20 +97,9 @@ def _epoch(value: datetime | None) -> float:
 
 
 def generator_controls(rows: Sequence[Any]) -> GeneratorControls:
-    n = len(rows)
     return GeneratorControls(
-        mode=np.fromiter(
-            (_GENERATOR_CODE[str(_get(r, GENERATOR_BASE, "ON"))] for r in rows),
-            dtype=np.int8,
-            count=n,
-        ),
-        auto_start_import_w=np.fromiter(
-            (float(_get(r, GENERATOR_BASE + 1, 0.0)) for r in rows), dtype=np.float64, count=n
-        ),
-        run_started_at_s=np.fromiter(
-            (_epoch(_get(r, GENERATOR_BASE + 2, None)) for r in rows), dtype=np.float64, count=n
-        ),
-        simulated_at_s=np.fromiter(
-            (_epoch(_get(r, GENERATOR_BASE + 3, None)) for r in rows), dtype=np.float64, count=n
-        ),
+        mode=_codes(rows, GENERATOR_BASE, _GENERATOR_CODE, "ON"),
+        auto_start_import_w=_floats(rows, GENERATOR_BASE + 1, 0.0),
+        run_started_at_s=_floats(rows, GENERATOR_BASE + 2, None, convert=_epoch),
+        simulated_at_s=_floats(rows, GENERATOR_BASE + 3, None, convert=_epoch),
     )

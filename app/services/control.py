@@ -148,12 +148,9 @@ async def set_battery_mode(
         else None
     )
     battery: models.Battery = await _owned(session, owner_id, device_id, models.Battery)
-    battery.mode = mode
-    detail: dict[str, Any] = {"mode": mode.value}
-    if reserve is not None:
-        battery.reserve_soc_percent = reserve
-        detail["reserveSocPercent"] = reserve
-    await record_event(session, battery, owner_id, "setBatteryMode", detail)
+    await _set_mode(
+        session, owner_id, battery, "setBatteryMode", mode, "reserveSocPercent", reserve
+    )
     return battery
 
 
@@ -173,13 +170,34 @@ async def set_generator_mode(
     if generator.mode != mode:
         # A new mode starts from a stopped generator: an AUTO run begins when it is needed.
         generator.run_started_at = None
-    generator.mode = mode
-    detail: dict[str, Any] = {"mode": mode.value}
-    if threshold is not None:
-        generator.auto_start_import_w = threshold
-        detail["autoStartImportW"] = threshold
-    await record_event(session, generator, owner_id, "setGeneratorMode", detail)
+    await _set_mode(
+        session, owner_id, generator, "setGeneratorMode", mode, "autoStartImportW", threshold
+    )
     return generator
+
+
+_ATTRIBUTES = {
+    "reserveSocPercent": "reserve_soc_percent",
+    "autoStartImportW": "auto_start_import_w",
+}
+
+
+async def _set_mode(
+    session: AsyncSession,
+    owner_id: uuid.UUID,
+    device: models.Battery | models.Generator,
+    event: str,
+    mode: models.BatteryMode | models.GeneratorMode,
+    setting: str,
+    value: float | None,
+) -> None:
+    """Set a device's mode and, when given, its one setting; the event records what was set."""
+    device.mode = mode
+    detail: dict[str, Any] = {"mode": mode.value}
+    if value is not None:
+        setattr(device, _ATTRIBUTES[setting], value)
+        detail[setting] = value
+    await record_event(session, device, owner_id, event, detail)
 
 
 async def record_ev_mode(
