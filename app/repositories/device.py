@@ -55,19 +55,21 @@ def _record_layout() -> tuple[list[Column[Any]], FromClause, dict[str, list[tupl
 _COLUMNS, _JOINED, _FIELDS = _record_layout()
 _DEVICE = inspect(models.Device).local_table
 _ORDER = (_DEVICE.c.created_at, _DEVICE.c.id)
-_RECORDS = (
-    select(*_COLUMNS)
-    .select_from(_JOINED)
-    .where(_DEVICE.c.owner_id == bindparam("owner"))
-    .order_by(*_ORDER)
-)
+
+
+def _scoped(scope: Any, parameter: str) -> Any:
+    """Every device record of one owner or home, oldest first (one joined statement)."""
+    return (
+        select(*_COLUMNS)
+        .select_from(_JOINED)
+        .where(scope == bindparam(parameter))
+        .order_by(*_ORDER)
+    )
+
+
+_RECORDS = _scoped(_DEVICE.c.owner_id, "owner")
 _RECORDS_OF_KIND = _RECORDS.where(_DEVICE.c.kind == bindparam("kind"))
-_HOME_RECORDS = (
-    select(*_COLUMNS)
-    .select_from(_JOINED)
-    .where(_DEVICE.c.home_id == bindparam("home"))
-    .order_by(*_ORDER)
-)
+_HOME_RECORDS = _scoped(_DEVICE.c.home_id, "home")
 _HOME_RECORDS_OF_KIND = _HOME_RECORDS.where(_DEVICE.c.kind == bindparam("kind"))
 _KIND = next(i for i, c in enumerate(_COLUMNS) if c is _DEVICE.c.kind)
 

@@ -69,3 +69,15 @@ def epoch_seconds(when: Instants) -> FloatArray:
         "when must be a timezone-aware datetime, a sequence of them, or datetime64 values; "
         f"got dtype {arr.dtype}"
     )
+
+
+def group_rows(codes: IndexArray) -> list[tuple[int, IndexArray]]:
+    """(code, row indices) for each distinct code, so work can run once per group (per time
+    zone, per schedule) instead of once per device."""
+    if codes.size == 0:
+        return []
+    order = np.argsort(codes, kind="stable")
+    sorted_codes = codes[order]
+    starts = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
+    ends = np.r_[starts[1:], sorted_codes.size]
+    return [(int(sorted_codes[s]), order[s:e]) for s, e in zip(starts, ends, strict=True)]

@@ -61,6 +61,7 @@ from app.simulation.arrays import (
     as_code,
     as_float,
     as_index,
+    group_rows,
 )
 from app.simulation.calendar import zone
 
@@ -336,17 +337,6 @@ def efficiency_split(efficiency: FloatArray) -> FloatArray:
     return np.sqrt(np.clip(efficiency, 1e-6, 1.0))
 
 
-def group_by(codes: IndexArray) -> list[tuple[int, IndexArray]]:
-    """(code, rows) per distinct code."""
-    if codes.size == 0:
-        return []
-    order = np.argsort(codes, kind="stable")
-    sorted_codes = codes[order]
-    starts = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
-    ends = np.r_[starts[1:], sorted_codes.size]
-    return [(int(sorted_codes[s]), order[s:e]) for s, e in zip(starts, ends, strict=True)]
-
-
 def schedule_state(
     schedules: Sequence[Schedule],
     timezones: Sequence[str],
@@ -364,7 +354,7 @@ def schedule_state(
     depart = np.full(n, np.nan)
     target = np.zeros(n, dtype=np.float64)
     n_sched = max(len(schedules), 1)
-    for code, rows in group_by(zone_code * n_sched + schedule_id):
+    for code, rows in group_rows(zone_code * n_sched + schedule_id):
         name, schedule = timezones[code // n_sched], schedules[code % n_sched]
         start = cycle_s - dt_s[rows]
         horizon = cycle_s + (LOOKAHEAD_DAYS * 86_400.0 if want_departure[rows].any() else 0.0)

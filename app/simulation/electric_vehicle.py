@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from app.simulation.arrays import BoolArray, FloatArray, IndexArray
+from app.simulation.arrays import BoolArray, FloatArray, IndexArray, group_rows
 
 AWAY_FROM = time(7, 0)
 AWAY_UNTIL = time(18, 0)
@@ -71,17 +71,6 @@ def away_seconds(windows: FloatArray, start_s: FloatArray, end_s: float) -> Floa
         overlap = np.minimum(back, end_s) - np.maximum(leave, start_s)
         total += np.maximum(overlap, 0.0)
     return total
-
-
-def group_rows(codes: IndexArray) -> list[tuple[int, IndexArray]]:
-    """(code, row indices) for each distinct code, so work can run once per group."""
-    if codes.size == 0:
-        return []
-    order = np.argsort(codes, kind="stable")
-    sorted_codes = codes[order]
-    starts = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
-    ends = np.r_[starts[1:], sorted_codes.size]
-    return [(int(sorted_codes[s]), order[s:e]) for s, e in zip(starts, ends, strict=True)]
 
 
 def commute(
