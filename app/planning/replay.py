@@ -13,7 +13,7 @@ connected, and the grid from the home's balance.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -22,8 +22,8 @@ from app import tariffs
 from app.pipeline.arrays import build_input
 from app.repositories.fleet import FleetRows
 from app.simulation.arrays import FloatArray, IndexArray
-from app.simulation.fleet import simulate_fleet
-from app.simulation.solar import geocentric_sun, sun_instant
+from app.simulation.cycles import simulate_cycles
+from app.simulation.solar import geocentric_sun
 from app.tariffs.clock import quarter_index
 
 
@@ -87,20 +87,10 @@ def replay(
     hours = interval_s / 3600.0
     bats, evs = fleet.batteries, fleet.evs
     prices: dict[int, tuple[FloatArray, FloatArray]] = {}
-    gens = fleet.generator_controls
-    # The sun of every cycle in one vectorised call (the costly half of SPA), not one per cycle.
+    # The sun of every cycle in one vectorised call (the costly half of SPA), not one per cycle;
+    # the engine steps the cycles itself, the stateless inputs computed for all at once.
     sun = geocentric_sun(np.asarray([at.timestamp() for at in instants], dtype=np.float64))
-    for k, at in enumerate(instants):
-        result = simulate_fleet(
-            replace(
-                fleet,
-                cycle_at=at,
-                batteries=bats,
-                evs=evs,
-                generator_controls=gens,
-                sun=sun_instant(sun, k),
-            )
-        )
+    for at, result in zip(instants, simulate_cycles(fleet, instants, sun), strict=True):
         b, e = result.batteries, result.evs
         produced = _sum(fleet.solar.user, result.solar.power_w, n) + _sum(
             fleet.generators.user, result.generators.power_w, n
@@ -124,20 +114,6 @@ def replay(
         money += imported / 1000.0 * imp - exported / 1000.0 * exp
         at_home = np.where(e.mode != 2, e.charge_kwh * 1000.0, 0.0)
         storage += (_sum(bats.user, b.level_wh, n) + _sum(evs.user, at_home, n)) * hours
-        bats = replace(bats, level_wh=b.level_wh, simulated_at_s=b.simulated_at_s, flow_w=b.flow_w)
-        state = result.generator_state
-        if gens is not None and state is not None:
-            # AUTO generators carry their run state like storage its level.
-            gens = replace(
-                gens, run_started_at_s=state.run_started_at_s, simulated_at_s=state.simulated_at_s
-            )
-        evs = replace(
-            evs,
-            charge_kwh=e.charge_kwh,
-            simulated_at_s=e.simulated_at_s,
-            flow_w=e.flow_w,
-            last_seen_at_s=e.last_seen_at_s,
-        )
     start = instants[0] - timedelta(seconds=interval_s)
     out: list[Figures] = []
     for i in range(n):

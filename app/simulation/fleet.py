@@ -128,6 +128,7 @@ __all__ = [
     "STATUS_NAMES",
     "BatteryArrays",
     "BatteryResult",
+    "CycleInputs",
     "DeviceResult",
     "EVArrays",
     "EVResult",
@@ -184,6 +185,21 @@ class FleetInput:
     planned_ev_w: FloatArray | None = None
     """The home's planned EV charging power: its SMART EVs at home follow it (needs
     `ev_controls`)."""
+    precomputed: CycleInputs | None = None
+    """This cycle's stateless inputs, computed for many cycles at once by `cycles.py`
+    (`simulate_cycles`); None: computed here, as the live cycle does."""
+
+
+@dataclass(frozen=True, slots=True)
+class CycleInputs:
+    """What a cycle computes before any state: the outdoor temperature per user (degC), the
+    panels' output and the generators' rated-mode output (W, before owner modes). They depend
+    on the instant and the device keys only, so a multi-cycle caller computes them for all its
+    instants in a few vectorised calls and hands each cycle its row."""
+
+    outdoor_c: FloatArray
+    solar_power_w: FloatArray
+    generator_power_w: FloatArray
 
 
 @dataclass(frozen=True, slots=True)
@@ -414,10 +430,16 @@ def simulate_fleet(inp: FleetInput) -> FleetResult:
         raise ValueError("evs.mode_setting must be EV_CHARGING, EV_DISCHARGING or EV_OFFLINE")
 
     # 1. Producers and loads.
-    temperature = outdoor_temperature_c(users.latitude, users.longitude, cycle_s)
-    solar = _solar(inp, cycle_s, seconds, temperature)
     gens = inp.generators
-    generator_power = generator_power_w(gens.key, gens.rated_power_w, seconds)
+    pre = inp.precomputed
+    if pre is None:
+        temperature = outdoor_temperature_c(users.latitude, users.longitude, cycle_s)
+        solar = _solar(inp, cycle_s, seconds, temperature)
+        generator_power = generator_power_w(gens.key, gens.rated_power_w, seconds)
+    else:
+        temperature = pre.outdoor_c
+        solar = DeviceResult(pre.solar_power_w, active_status(pre.solar_power_w))
+        generator_power = pre.generator_power_w
     gen_controls = inp.generator_controls
     gen_state: GeneratorState | None = None
     rated_generator_power = generator_power
