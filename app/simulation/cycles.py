@@ -25,8 +25,15 @@ from typing import TypeVar
 
 import numpy as np
 
-from app.simulation.arrays import FloatArray, require_aware
-from app.simulation.fleet import CycleInputs, FleetInput, FleetResult, simulate_fleet
+from app.simulation.arrays import FloatArray, IndexArray, require_aware
+from app.simulation.fleet import (
+    CycleInputs,
+    FleetInput,
+    FleetResult,
+    check_input,
+    simulate_fleet,
+    user_zones,
+)
 from app.simulation.generator import VARIATION
 from app.simulation.physics import oriented_solar_power_w, panel_sites
 from app.simulation.rng import STREAM_CLOUD, STREAM_GENERATOR, uniform_grid
@@ -56,12 +63,16 @@ class CycleGrid:
     """(instants, panels) W."""
     generator_power_w: FloatArray
     """(instants, generators) W, before the owners' modes."""
+    zone_names: list[str]
+    user_zone: IndexArray
 
     def row(self, k: int) -> CycleInputs:
         return CycleInputs(
             outdoor_c=self.outdoor_c[k],
             solar_power_w=self.solar_power_w[k],
             generator_power_w=self.generator_power_w[k],
+            zone_names=self.zone_names,
+            user_zone=self.user_zone,
         )
 
 
@@ -136,6 +147,8 @@ def cycle_grid(
 ) -> CycleGrid:
     """The stateless inputs of `inp`'s devices at every instant (epoch s; `sun`: the geocentric
     sun of those instants, computed here when None)."""
+    check_input(inp)
+    zone_names, user_zone = user_zones(inp)
     t = np.asarray(instants_s, dtype=np.float64).reshape(-1)
     seconds = np.floor(t).astype(np.int64)
     if sun is None:
@@ -150,6 +163,8 @@ def cycle_grid(
         outdoor_c=outdoor,
         solar_power_w=_solar_grid(inp, t, seconds, outdoor, sun),
         generator_power_w=generator,
+        zone_names=zone_names,
+        user_zone=user_zone,
     )
 
 

@@ -200,6 +200,9 @@ class CycleInputs:
     outdoor_c: FloatArray
     solar_power_w: FloatArray
     generator_power_w: FloatArray
+    zone_names: list[str]
+    """`user_zones` of the batch (the same every cycle); the batch was `check_input`-ed."""
+    user_zone: IndexArray
 
 
 @dataclass(frozen=True, slots=True)
@@ -409,13 +412,9 @@ def _ev_state(
     )
 
 
-def simulate_fleet(inp: FleetInput) -> FleetResult:
-    """Simulate one cycle for a batch of homes; see the module docstring for the dispatch order."""
-    cycle_at = require_aware(inp.cycle_at)
-    cycle_s = cycle_at.timestamp()
-    seconds = int(np.floor(cycle_s))
-    users = inp.users
-    n_users = len(users)
+def check_input(inp: FleetInput) -> None:
+    """Raise ValueError for device rows that index no user or EVs with an unknown mode."""
+    n_users = len(inp.users)
     for kind, user in (
         ("solar", inp.solar.user),
         ("generators", inp.generators.user),
@@ -423,15 +422,38 @@ def simulate_fleet(inp: FleetInput) -> FleetResult:
         ("evs", inp.evs.user),
         ("air_conditioners", inp.air_conditioners.user),
         ("heaters", inp.heaters.user),
+        ("households", inp.households.user if inp.households else np.empty(0, np.int64)),
     ):
         _check_users(kind, user, n_users)
     modes = inp.evs.mode_setting
     if modes.size and (int(modes.min()) < EV_CHARGING or int(modes.max()) > EV_OFFLINE):
         raise ValueError("evs.mode_setting must be EV_CHARGING, EV_DISCHARGING or EV_OFFLINE")
 
+
+def user_zones(inp: FleetInput) -> tuple[list[str], IndexArray]:
+    """The batch's distinct timezone names and each user's index into them."""
+    zone_names, user_zone = np.unique(
+        np.asarray(inp.users.timezone, dtype=np.str_), return_inverse=True
+    )
+    return [str(z) for z in zone_names], user_zone.astype(np.int64)
+
+
+def simulate_fleet(inp: FleetInput) -> FleetResult:
+    """Simulate one cycle for a batch of homes; see the module docstring for the dispatch order."""
+    cycle_at = require_aware(inp.cycle_at)
+    cycle_s = cycle_at.timestamp()
+    seconds = int(np.floor(cycle_s))
+    users = inp.users
+    n_users = len(users)
+    pre = inp.precomputed
+    if pre is None:
+        check_input(inp)
+        zones, user_zone_codes = user_zones(inp)
+    else:
+        zones, user_zone_codes = pre.zone_names, pre.user_zone
+
     # 1. Producers and loads.
     gens = inp.generators
-    pre = inp.precomputed
     if pre is None:
         temperature = outdoor_temperature_c(users.latitude, users.longitude, cycle_s)
         solar = _solar(inp, cycle_s, seconds, temperature)
@@ -476,16 +498,8 @@ def simulate_fleet(inp: FleetInput) -> FleetResult:
 
     # 2. EVs: driving while away, then charging at home.
     evs = inp.evs
-    zone_names, user_zone = np.unique(
-        np.asarray(users.timezone, dtype=np.str_), return_inverse=True
-    )
-    ev = _ev_state(inp, cycle_s, [str(z) for z in zone_names], user_zone.astype(np.int64))
-    _check_users(
-        "households", inp.households.user if inp.households else np.empty(0, np.int64), n_users
-    )
-    household_power = household_load(
-        inp.households, [str(z) for z in zone_names], user_zone.astype(np.int64), cycle_s
-    )
+    ev = _ev_state(inp, cycle_s, zones, user_zone_codes)
+    household_power = household_load(inp.households, zones, user_zone_codes, cycle_s)
     households = DeviceResult(household_power, active_status(household_power))
     if inp.households is not None:
         consumption = consumption + _per_user(inp.households.user, household_power, n_users)
