@@ -13,7 +13,7 @@ connected, and the grid from the home's balance.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -22,8 +22,8 @@ from app import tariffs
 from app.pipeline.arrays import build_input
 from app.repositories.fleet import FleetRows
 from app.simulation.arrays import FloatArray, IndexArray
-from app.simulation.fleet import simulate_fleet
-from app.simulation.solar import geocentric_sun, sun_instant
+from app.simulation.cycles import simulate_cycles
+from app.simulation.solar import geocentric_sun
 from app.tariffs.clock import quarter_index
 
 
@@ -65,6 +65,20 @@ def _sum(user: IndexArray, values: FloatArray, n: int) -> FloatArray:
     return np.bincount(user, weights=values, minlength=n).astype(np.float64, copy=False)
 
 
+def _sum_grid(user: IndexArray, values: FloatArray, n: int) -> FloatArray:
+    """`_sum` of every row of a (cycles x devices) grid: (cycles x n). One bincount over the
+    flattened grid adds each bin's devices in the same order as one bincount per row."""
+    k = values.shape[0]
+    index = (np.arange(k, dtype=np.int64)[:, None] * n + user[None, :]).reshape(-1)
+    out = np.bincount(index, weights=values.reshape(-1), minlength=k * n)
+    return out.astype(np.float64, copy=False).reshape(k, n)
+
+
+def _total(per_cycle: FloatArray) -> FloatArray:
+    """Sum over the cycles (axis 0) in cycle order, as a running total adds them."""
+    return np.asarray(np.cumsum(per_cycle, axis=0)[-1], dtype=np.float64)
+
+
 def _split(energy: FloatArray) -> tuple[FloatArray, FloatArray]:
     return np.maximum(energy, 0.0), np.maximum(-energy, 0.0)
 
@@ -81,63 +95,66 @@ def replay(
         return [Figures() for _ in range(n)]
     fleet, _ = build_input(rows, instants[0])
     book = tariffs.PriceBook.build(home_tariffs)
-    totals = np.zeros((6, n))
-    money = np.zeros(n)
-    storage = np.zeros(n)
     hours = interval_s / 3600.0
     bats, evs = fleet.batteries, fleet.evs
     prices: dict[int, tuple[FloatArray, FloatArray]] = {}
-    gens = fleet.generator_controls
-    # The sun of every cycle in one vectorised call (the costly half of SPA), not one per cycle.
+    # The sun of every cycle in one vectorised call (the costly half of SPA), not one per cycle;
+    # the engine steps the cycles itself, the stateless inputs computed for all at once.
     sun = geocentric_sun(np.asarray([at.timestamp() for at in instants], dtype=np.float64))
-    for k, at in enumerate(instants):
-        result = simulate_fleet(
-            replace(
-                fleet,
-                cycle_at=at,
-                batteries=bats,
-                evs=evs,
-                generator_controls=gens,
-                sun=sun_instant(sun, k),
-            )
-        )
+    kept: dict[str, list[FloatArray]] = {
+        k: [] for k in ("solar", "gen", "ac", "heat", "bat", "ev", "level", "home")
+    }
+    imp_rows: list[FloatArray] = []
+    exp_rows: list[FloatArray] = []
+    for at, result in zip(instants, simulate_cycles(fleet, instants, sun), strict=True):
         b, e = result.batteries, result.evs
-        produced = _sum(fleet.solar.user, result.solar.power_w, n) + _sum(
-            fleet.generators.user, result.generators.power_w, n
-        )
-        consumed = _sum(fleet.air_conditioners.user, result.air_conditioners.power_w, n) + _sum(
-            fleet.heaters.user, result.heaters.power_w, n
-        )
-        bc, bd = _split(np.nan_to_num(b.flow_w * b.elapsed_s / 3600.0))
-        ec, ed = _split(np.nan_to_num(e.flow_w * e.connected_s / 3600.0))
-        charged = _sum(bats.user, bc, n) + _sum(evs.user, ec, n)
-        discharged = _sum(bats.user, bd, n) + _sum(evs.user, ed, n)
-        produced = produced * hours
-        consumed = consumed * hours
-        net = consumed + charged - discharged - produced
-        imported, exported = np.maximum(net, 0.0), np.maximum(-net, 0.0)
-        totals += np.vstack([produced, consumed, charged, discharged, imported, exported])
+        kept["solar"].append(result.solar.power_w)
+        kept["gen"].append(result.generators.power_w)
+        kept["ac"].append(result.air_conditioners.power_w)
+        kept["heat"].append(result.heaters.power_w)
+        kept["bat"].append(b.flow_w * b.elapsed_s)
+        kept["ev"].append(e.flow_w * e.connected_s)
+        kept["level"].append(b.level_wh)
+        kept["home"].append(np.where(e.mode != 2, e.charge_kwh * 1000.0, 0.0))
         quarter = quarter_index(at - timedelta(seconds=interval_s))
         if quarter not in prices:
             prices[quarter] = book.quarter_prices(quarter)
-        imp, exp = prices[quarter]
-        money += imported / 1000.0 * imp - exported / 1000.0 * exp
-        at_home = np.where(e.mode != 2, e.charge_kwh * 1000.0, 0.0)
-        storage += (_sum(bats.user, b.level_wh, n) + _sum(evs.user, at_home, n)) * hours
-        bats = replace(bats, level_wh=b.level_wh, simulated_at_s=b.simulated_at_s, flow_w=b.flow_w)
-        state = result.generator_state
-        if gens is not None and state is not None:
-            # AUTO generators carry their run state like storage its level.
-            gens = replace(
-                gens, run_started_at_s=state.run_started_at_s, simulated_at_s=state.simulated_at_s
-            )
-        evs = replace(
-            evs,
-            charge_kwh=e.charge_kwh,
-            simulated_at_s=e.simulated_at_s,
-            flow_w=e.flow_w,
-            last_seen_at_s=e.last_seen_at_s,
+        imp_rows.append(prices[quarter][0])
+        exp_rows.append(prices[quarter][1])
+    # The accounting of every cycle at once, on (cycles x devices) grids: the same per-cycle
+    # arithmetic and sums in the same order (`_sum_grid`), then added up over the cycles in order.
+    k = len(instants)
+
+    def grid(name: str, width: int) -> FloatArray:
+        return np.vstack(kept[name]) if width else np.zeros((k, 0))
+
+    produced = _sum_grid(fleet.solar.user, grid("solar", len(fleet.solar)), n) + _sum_grid(
+        fleet.generators.user, grid("gen", len(fleet.generators)), n
+    )
+    consumed = _sum_grid(
+        fleet.air_conditioners.user, grid("ac", len(fleet.air_conditioners)), n
+    ) + _sum_grid(fleet.heaters.user, grid("heat", len(fleet.heaters)), n)
+    bc, bd = _split(np.nan_to_num(grid("bat", len(bats)) / 3600.0))
+    ec, ed = _split(np.nan_to_num(grid("ev", len(evs)) / 3600.0))
+    charged = _sum_grid(bats.user, bc, n) + _sum_grid(evs.user, ec, n)
+    discharged = _sum_grid(bats.user, bd, n) + _sum_grid(evs.user, ed, n)
+    produced = produced * hours
+    consumed = consumed * hours
+    net = consumed + charged - discharged - produced
+    imported, exported = np.maximum(net, 0.0), np.maximum(-net, 0.0)
+    totals = np.stack(
+        [_total(x) for x in (produced, consumed, charged, discharged, imported, exported)]
+    )
+    money = _total(
+        imported / 1000.0 * np.vstack(imp_rows) - exported / 1000.0 * np.vstack(exp_rows)
+    )
+    storage = _total(
+        (
+            _sum_grid(bats.user, grid("level", len(bats)), n)
+            + _sum_grid(evs.user, grid("home", len(evs)), n)
         )
+        * hours
+    )
     start = instants[0] - timedelta(seconds=interval_s)
     out: list[Figures] = []
     for i in range(n):

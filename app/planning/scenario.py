@@ -41,8 +41,8 @@ MAX_ADDED_DEVICES = 20
 MAX_DEVICE_DAYS = 31 * 120
 """The most days x devices replayed (the home's active devices count twice, as it is and
 changed, plus the added ones) a scenario may ask: 31 days of a 60-device home. A replayed
-device-day costs about 2 ms of CPU (a 50-device home's week, both runs, ~10 s on the shared
-2-core machine), so one request is bounded to ~7 s of one core."""
+device-day costs about 6 ms of CPU (a 50-device home's week, both runs, 700 device-days, ~4.3 s
+on the shared 2-core machine), so one request is bounded to some 20 s of one core."""
 _FAR = datetime(9999, 1, 1, tzinfo=UTC)
 
 

@@ -48,7 +48,8 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -237,6 +238,14 @@ def schedule_windows(schedule: Schedule, timezone: str, start_s: float, end_s: f
     tz = zone(timezone)
     day = datetime.fromtimestamp(start_s, tz).date() - timedelta(days=1)
     last = datetime.fromtimestamp(end_s, tz).date()
+    return _schedule_windows_on(schedule, timezone, day, last)
+
+
+@lru_cache(maxsize=4096)
+def _schedule_windows_on(schedule: Schedule, timezone: str, day: date, last: date) -> FloatArray:
+    """The windows of the local dates day..last (read-only). Cached: every cycle of a day asks
+    for the same dates, and the zoneinfo conversions are most of a schedule's cost."""
+    tz = zone(timezone)
     rows: list[tuple[float, float, float]] = []
     while day <= last:
         for rule in schedule:
@@ -248,7 +257,9 @@ def schedule_windows(schedule: Schedule, timezone: str, start_s: float, end_s: f
             rows.append((leave.timestamp(), back.timestamp(), rule.target))
         day += timedelta(days=1)
     out = np.asarray(rows, dtype=np.float64).reshape(-1, 3)
-    return out[np.argsort(out[:, 0], kind="stable")]
+    out = out[np.argsort(out[:, 0], kind="stable")]
+    out.flags.writeable = False
+    return out
 
 
 def away_now_and_seconds(

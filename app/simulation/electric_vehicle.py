@@ -19,7 +19,7 @@ applied to every EV of that zone with NumPy).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -54,6 +54,14 @@ def away_windows_s(timezone: str, start_s: float, end_s: float) -> FloatArray:
     tz = zone(timezone)
     day = datetime.fromtimestamp(start_s, tz).date()
     last = datetime.fromtimestamp(end_s, tz).date()
+    return _away_windows_on(timezone, day, last)
+
+
+@lru_cache(maxsize=4096)
+def _away_windows_on(timezone: str, day: date, last: date) -> FloatArray:
+    """The windows of the local dates day..last (read-only). Cached: every cycle of a day asks
+    for the same dates, and the zoneinfo conversions are most of the commute's cost."""
+    tz = zone(timezone)
     rows: list[tuple[float, float]] = []
     while day <= last:
         if day.weekday() in AWAY_WEEKDAYS:
@@ -61,7 +69,9 @@ def away_windows_s(timezone: str, start_s: float, end_s: float) -> FloatArray:
             back = datetime.combine(day, AWAY_UNTIL, tz).timestamp()
             rows.append((leave, back))
         day += timedelta(days=1)
-    return np.asarray(rows, dtype=np.float64).reshape(-1, 2)
+    out = np.asarray(rows, dtype=np.float64).reshape(-1, 2)
+    out.flags.writeable = False
+    return out
 
 
 def away_seconds(windows: FloatArray, start_s: FloatArray, end_s: float) -> FloatArray:

@@ -128,6 +128,7 @@ __all__ = [
     "STATUS_NAMES",
     "BatteryArrays",
     "BatteryResult",
+    "CycleInputs",
     "DeviceResult",
     "EVArrays",
     "EVResult",
@@ -184,6 +185,24 @@ class FleetInput:
     planned_ev_w: FloatArray | None = None
     """The home's planned EV charging power: its SMART EVs at home follow it (needs
     `ev_controls`)."""
+    precomputed: CycleInputs | None = None
+    """This cycle's stateless inputs, computed for many cycles at once by `cycles.py`
+    (`simulate_cycles`); None: computed here, as the live cycle does."""
+
+
+@dataclass(frozen=True, slots=True)
+class CycleInputs:
+    """What a cycle computes before any state: the outdoor temperature per user (degC), the
+    panels' output and the generators' rated-mode output (W, before owner modes). They depend
+    on the instant and the device keys only, so a multi-cycle caller computes them for all its
+    instants in a few vectorised calls and hands each cycle its row."""
+
+    outdoor_c: FloatArray
+    solar_power_w: FloatArray
+    generator_power_w: FloatArray
+    zone_names: list[str]
+    """`user_zones` of the batch (the same every cycle); the batch was `check_input`-ed."""
+    user_zone: IndexArray
 
 
 @dataclass(frozen=True, slots=True)
@@ -393,13 +412,9 @@ def _ev_state(
     )
 
 
-def simulate_fleet(inp: FleetInput) -> FleetResult:
-    """Simulate one cycle for a batch of homes; see the module docstring for the dispatch order."""
-    cycle_at = require_aware(inp.cycle_at)
-    cycle_s = cycle_at.timestamp()
-    seconds = int(np.floor(cycle_s))
-    users = inp.users
-    n_users = len(users)
+def check_input(inp: FleetInput) -> None:
+    """Raise ValueError for device rows that index no user or EVs with an unknown mode."""
+    n_users = len(inp.users)
     for kind, user in (
         ("solar", inp.solar.user),
         ("generators", inp.generators.user),
@@ -407,17 +422,46 @@ def simulate_fleet(inp: FleetInput) -> FleetResult:
         ("evs", inp.evs.user),
         ("air_conditioners", inp.air_conditioners.user),
         ("heaters", inp.heaters.user),
+        ("households", inp.households.user if inp.households else np.empty(0, np.int64)),
     ):
         _check_users(kind, user, n_users)
     modes = inp.evs.mode_setting
     if modes.size and (int(modes.min()) < EV_CHARGING or int(modes.max()) > EV_OFFLINE):
         raise ValueError("evs.mode_setting must be EV_CHARGING, EV_DISCHARGING or EV_OFFLINE")
 
+
+def user_zones(inp: FleetInput) -> tuple[list[str], IndexArray]:
+    """The batch's distinct timezone names and each user's index into them."""
+    zone_names, user_zone = np.unique(
+        np.asarray(inp.users.timezone, dtype=np.str_), return_inverse=True
+    )
+    return [str(z) for z in zone_names], user_zone.astype(np.int64)
+
+
+def simulate_fleet(inp: FleetInput) -> FleetResult:
+    """Simulate one cycle for a batch of homes; see the module docstring for the dispatch order."""
+    cycle_at = require_aware(inp.cycle_at)
+    cycle_s = cycle_at.timestamp()
+    seconds = int(np.floor(cycle_s))
+    users = inp.users
+    n_users = len(users)
+    pre = inp.precomputed
+    if pre is None:
+        check_input(inp)
+        zones, user_zone_codes = user_zones(inp)
+    else:
+        zones, user_zone_codes = pre.zone_names, pre.user_zone
+
     # 1. Producers and loads.
-    temperature = outdoor_temperature_c(users.latitude, users.longitude, cycle_s)
-    solar = _solar(inp, cycle_s, seconds, temperature)
     gens = inp.generators
-    generator_power = generator_power_w(gens.key, gens.rated_power_w, seconds)
+    if pre is None:
+        temperature = outdoor_temperature_c(users.latitude, users.longitude, cycle_s)
+        solar = _solar(inp, cycle_s, seconds, temperature)
+        generator_power = generator_power_w(gens.key, gens.rated_power_w, seconds)
+    else:
+        temperature = pre.outdoor_c
+        solar = DeviceResult(pre.solar_power_w, active_status(pre.solar_power_w))
+        generator_power = pre.generator_power_w
     gen_controls = inp.generator_controls
     gen_state: GeneratorState | None = None
     rated_generator_power = generator_power
@@ -454,16 +498,8 @@ def simulate_fleet(inp: FleetInput) -> FleetResult:
 
     # 2. EVs: driving while away, then charging at home.
     evs = inp.evs
-    zone_names, user_zone = np.unique(
-        np.asarray(users.timezone, dtype=np.str_), return_inverse=True
-    )
-    ev = _ev_state(inp, cycle_s, [str(z) for z in zone_names], user_zone.astype(np.int64))
-    _check_users(
-        "households", inp.households.user if inp.households else np.empty(0, np.int64), n_users
-    )
-    household_power = household_load(
-        inp.households, [str(z) for z in zone_names], user_zone.astype(np.int64), cycle_s
-    )
+    ev = _ev_state(inp, cycle_s, zones, user_zone_codes)
+    household_power = household_load(inp.households, zones, user_zone_codes, cycle_s)
     households = DeviceResult(household_power, active_status(household_power))
     if inp.households is not None:
         consumption = consumption + _per_user(inp.households.user, household_power, n_users)

@@ -57,3 +57,14 @@ def uniform(device_key: ArrayLike, cycle_s: int, stream: int) -> FloatArray:
     salt = splitmix64(splitmix64(seed) ^ tag)
     mixed = splitmix64(splitmix64(keys) ^ salt)
     return (mixed >> _S11).astype(np.float64) * _TO_UNIT
+
+
+def uniform_grid(device_key: ArrayLike, cycle_s: ArrayLike, stream: int) -> FloatArray:
+    """`uniform` at many cycle seconds at once: (len(cycle_s), len(device_key)), row k the
+    draws of cycle_s[k]. The same integer mixing per (key, second) pair, so the same bits."""
+    keys = np.asarray(device_key, dtype=np.uint64).reshape(-1)
+    seconds = np.asarray(cycle_s, dtype=np.int64).reshape(-1).astype(np.uint64)
+    tag = np.array([stream], dtype=np.uint64) * _STREAM_SALT
+    salt = splitmix64(splitmix64(seconds) ^ tag)
+    mixed = splitmix64((splitmix64(keys)[None, :] ^ salt[:, None]).reshape(-1))
+    return ((mixed >> _S11).astype(np.float64) * _TO_UNIT).reshape(seconds.size, keys.size)
