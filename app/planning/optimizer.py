@@ -288,8 +288,10 @@ def _highs_lp(
     lp.col_upper_ = np.clip(upper, -inf, inf)
     lp.row_lower_ = lhs
     lp.row_upper_ = np.clip(rhs, -inf, inf)
-    lp.a_matrix_.start_ = a.indptr
-    lp.a_matrix_.index_ = a.indices
+    # Integer arrays cross pybind11 element by element; a list of ints is about 3x faster
+    # (floats go through the buffer protocol and are fast as arrays).
+    lp.a_matrix_.start_ = a.indptr.tolist()
+    lp.a_matrix_.index_ = a.indices.tolist()
     lp.a_matrix_.value_ = a.data
     return lp
 
