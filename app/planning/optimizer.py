@@ -346,8 +346,9 @@ def _solve_highs(
     differ), so each solve starts from the optimal basis of the previous LP of its structure
     (kept per thread, a handful of structures), without presolve, by the primal simplex: about
     a third of the cold solve's CPU. Any basis is a valid start; the optimum is the same (to
-    HiGHS's tolerances), only among equally cheap plans the one returned may differ. A warm
-    solve that fails is repeated cold (presolve, dual simplex), as before."""
+    HiGHS's tolerances), only among equally cheap plans the one returned may differ. The first
+    LP of a structure, and a warm solve that fails, are solved cold (presolve, dual simplex),
+    as before."""
     from scipy import sparse
     from scipy.optimize._highspy import _core as h
 
@@ -372,13 +373,22 @@ def _solve_highs(
     cache[key] = entry  # most recent last
     while len(cache) > _WARM_SHAPES:
         cache.pop(next(iter(cache)))
-    x = _run(h, entry[0], lp, entry[1])
-    if x is not None:
-        entry[1] = entry[0].getBasis()
-        return x
-    entry[1] = None
+    if entry[1] is not None:
+        x = _run(h, entry[0], lp, entry[1])
+        if x is not None:
+            entry[1] = entry[0].getBasis()
+            return x
+        entry[1] = None
+    # The first LP of a structure (or a failed warm solve) is solved cold as before: presolve
+    # and the dual simplex, so a home planned alone gets exactly the plan it got before; its
+    # (postsolved) basis starts the next LP of the structure.
     cold = _new_highs(h, warm=False)
-    return None if cold is None else _run(h, cold, lp, None)
+    if cold is None:
+        return None
+    x = _run(h, cold, lp, None)
+    if x is not None:
+        entry[1] = cold.getBasis()
+    return x
 
 
 def _solver() -> Any:
