@@ -33,6 +33,7 @@ then the batteries charge from the surplus or cover the deficit within their lim
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,19 +107,21 @@ def baseline_flows(home: PlanHome, forecast: Forecast, evs: list[EVSlots]) -> Fl
     """SELF_CONSUMPTION batteries and NOW EVs over the horizon, slot by slot."""
     t_n = forecast.horizon.slots
     dt = SLOT_H
-    net = (forecast.consumption_wh - forecast.production_wh) / 1000.0 / dt  # kW
+    # Python floats and bools in the slot loop (indexing NumPy arrays per slot cost half of it).
+    net = ((forecast.consumption_wh - forecast.production_wh) / 1000.0 / dt).tolist()  # kW
+    away = [e.away.tolist() for e in evs]
     bat = _Battery.of(home.batteries)
     ev_level = [ev.level_wh / 1000.0 for ev in home.evs]
-    out_bat = np.zeros(t_n)
-    out_ev = np.zeros(t_n)
-    out_grid = np.zeros(t_n)
-    bat_levels = np.full(t_n, np.nan)
-    ev_levels = np.full(t_n, np.nan)
+    out_bat = [0.0] * t_n
+    out_ev = [0.0] * t_n
+    out_grid = [0.0] * t_n
+    bat_levels = [math.nan] * t_n
+    ev_levels = [math.nan] * t_n
     level = bat.level if bat is not None else 0.0
     for t in range(t_n):
         ev_load = 0.0
         for i, ev in enumerate(home.evs):
-            if evs[i].away[t]:
+            if away[i][t]:
                 ev_level[i] = max(ev_level[i] - ev.driving_w / 1000.0 * dt, 0.0)
                 continue
             if not ev.chargeable:
@@ -143,7 +146,13 @@ def baseline_flows(home: PlanHome, forecast: Forecast, evs: list[EVSlots]) -> Fl
         out_grid[t] = (balance + flow) * 1000.0
         if home.evs:
             ev_levels[t] = sum(ev_level) * 1000.0
-    return Flows(out_bat, out_ev, out_grid, bat_levels, ev_levels)
+    return Flows(
+        np.asarray(out_bat, dtype=np.float64),
+        np.asarray(out_ev, dtype=np.float64),
+        np.asarray(out_grid, dtype=np.float64),
+        np.asarray(bat_levels, dtype=np.float64),
+        np.asarray(ev_levels, dtype=np.float64),
+    )
 
 
 def _final_ev_levels(home: PlanHome, forecast: Forecast, evs: list[EVSlots]) -> list[float]:
@@ -253,28 +262,21 @@ def _solve_linprog(
     return np.asarray(result.x, dtype=np.float64)
 
 
-def _solve_highs(
+_WARM = threading.local()
+"""Per thread: a HiGHS instance and the last optimal basis per LP structure (`_solve_highs`)."""
+_WARM_SHAPES = 16
+
+
+def _highs_lp(
+    h: Any,
     c: FloatArray,
-    a_ub: Any,
-    b_ub: FloatArray | None,
-    a_eq: Any,
-    b_eq: FloatArray | None,
+    a: Any,
+    lhs: FloatArray,
+    rhs: FloatArray,
     lower: FloatArray,
     upper: FloatArray,
-) -> FloatArray | None:
-    """The same HiGHS model `linprog` builds (rows lhs <= A x <= rhs: the A_ub rows, then the
-    A_eq rows; the same options), passed to the HiGHS that scipy ships, without linprog's
-    input checks and its per-column loop over the bound duals (a third of a solve's time)."""
-    from scipy import sparse
-    from scipy.optimize._highspy import _core as h
-
+) -> Any:
     inf = float(h.kHighsInf)
-    blocks = [m for m in (a_ub, a_eq) if m is not None]
-    a = sparse.csc_array(sparse.vstack(blocks) if len(blocks) > 1 else blocks[0])
-    n_ub = 0 if b_ub is None else b_ub.size
-    rhs = np.concatenate([v for v in (b_ub, b_eq) if v is not None])
-    lhs = rhs.copy()
-    lhs[:n_ub] = -inf
     lp = h.HighsLp()
     lp.num_col_ = c.size
     lp.num_row_ = rhs.size
@@ -286,25 +288,107 @@ def _solve_highs(
     lp.col_upper_ = np.clip(upper, -inf, inf)
     lp.row_lower_ = lhs
     lp.row_upper_ = np.clip(rhs, -inf, inf)
-    lp.a_matrix_.start_ = a.indptr
-    lp.a_matrix_.index_ = a.indices
+    # Integer arrays cross pybind11 element by element; a list of ints is about 3x faster
+    # (floats go through the buffer protocol and are fast as arrays).
+    lp.a_matrix_.start_ = a.indptr.tolist()
+    lp.a_matrix_.index_ = a.indices.tolist()
     lp.a_matrix_.value_ = a.data
+    return lp
+
+
+def _new_highs(h: Any, *, warm: bool) -> Any:
     highs = h._Highs()
     options = h.HighsOptions()
-    options.presolve = "on"
     options.output_flag = False
     options.log_to_console = False
     options.highs_debug_level = h.HighsDebugLevel.kHighsDebugLevelNone
-    options.simplex_strategy = h.simplex_constants.SimplexStrategy.kSimplexStrategyDual
+    strategy = h.simplex_constants.SimplexStrategy
+    if warm:
+        # From a neighbour's basis the primal simplex needs the fewest iterations, and presolve
+        # would discard the basis (measured: docs/planning.md, "Speed").
+        options.presolve = "off"
+        options.simplex_strategy = strategy.kSimplexStrategyPrimal
+    else:
+        options.presolve = "on"
+        options.simplex_strategy = strategy.kSimplexStrategyDual
     if highs.passOptions(options) == h.HighsStatus.kError:
         return None
+    return highs
+
+
+def _run(h: Any, highs: Any, lp: Any, basis: Any) -> FloatArray | None:
     if highs.passModel(lp) == h.HighsStatus.kError:
+        return None
+    if basis is not None and highs.setBasis(basis) == h.HighsStatus.kError:
         return None
     if highs.run() == h.HighsStatus.kError:
         return None
     if highs.getModelStatus() != h.HighsModelStatus.kOptimal:
         return None
     return np.asarray(highs.getSolution().col_value, dtype=np.float64)
+
+
+def _solve_highs(
+    c: FloatArray,
+    a_ub: Any,
+    b_ub: FloatArray | None,
+    a_eq: Any,
+    b_eq: FloatArray | None,
+    lower: FloatArray,
+    upper: FloatArray,
+) -> FloatArray | None:
+    """The same HiGHS model `linprog` builds (rows lhs <= A x <= rhs: the A_ub rows, then the
+    A_eq rows), passed to the HiGHS that scipy ships, without linprog's input checks and its
+    per-column loop over the bound duals.
+
+    Warm start: the homes of a planning batch have LPs of the same structure (same columns,
+    rows and nonzero pattern; only costs, bounds, right-hand sides and a few coefficients
+    differ), so each solve starts from the optimal basis of the previous LP of its structure
+    (kept per thread, a handful of structures), without presolve, by the primal simplex: about
+    a third of the cold solve's CPU. Any basis is a valid start; the optimum is the same (to
+    HiGHS's tolerances), only among equally cheap plans the one returned may differ. The first
+    LP of a structure, and a warm solve that fails, are solved cold (presolve, dual simplex),
+    as before."""
+    from scipy import sparse
+    from scipy.optimize._highspy import _core as h
+
+    inf = float(h.kHighsInf)
+    blocks = [m for m in (a_ub, a_eq) if m is not None]
+    a = sparse.csc_array(sparse.vstack(blocks) if len(blocks) > 1 else blocks[0])
+    n_ub = 0 if b_ub is None else b_ub.size
+    rhs = np.concatenate([v for v in (b_ub, b_eq) if v is not None])
+    lhs = rhs.copy()
+    lhs[:n_ub] = -inf
+    lp = _highs_lp(h, c, a, lhs, rhs, lower, upper)
+    key = (c.size, rhs.size, n_ub, hash(a.indptr.tobytes()), hash(a.indices.tobytes()))
+    cache: dict[Any, list[Any]] | None = getattr(_WARM, "shapes", None)
+    if cache is None:
+        cache = _WARM.shapes = {}
+    entry = cache.pop(key, None)
+    if entry is None:
+        highs = _new_highs(h, warm=True)
+        if highs is None:
+            return None
+        entry = [highs, None]
+    cache[key] = entry  # most recent last
+    while len(cache) > _WARM_SHAPES:
+        cache.pop(next(iter(cache)))
+    if entry[1] is not None:
+        x = _run(h, entry[0], lp, entry[1])
+        if x is not None:
+            entry[1] = entry[0].getBasis()
+            return x
+        entry[1] = None
+    # The first LP of a structure (or a failed warm solve) is solved cold as before: presolve
+    # and the dual simplex, so a home planned alone gets exactly the plan it got before; its
+    # (postsolved) basis starts the next LP of the structure.
+    cold = _new_highs(h, warm=False)
+    if cold is None:
+        return None
+    x = _run(h, cold, lp, None)
+    if x is not None:
+        entry[1] = cold.getBasis()
+    return x
 
 
 def _solver() -> Any:

@@ -54,24 +54,25 @@ def _round(value: float) -> float | None:
     return None if value != value else round(value, 3)  # NaN -> None
 
 
+def _percent(level_wh: Any, capacity_wh: float) -> list[float | None]:
+    """Levels as percent of capacity, rounded to 3 decimals (None: NaN), through Python floats
+    (`tolist`): per-element NumPy scalars cost most of a plan's row before."""
+    return [_round(v) for v in (level_wh / capacity_wh * 100.0).tolist()]
+
+
 def _slots(
     result: PlanResult, home_has_battery: bool, batteries_wh: float, evs_wh: float
 ) -> list[list[Any]]:
     f = result.flows
-    out: list[list[Any]] = []
-    for t in range(f.grid_w.shape[0]):
-        bat_soc = f.battery_level_wh[t] / batteries_wh * 100.0 if home_has_battery else None
-        ev_soc = f.ev_level_wh[t] / evs_wh * 100.0 if evs_wh else None
-        out.append(
-            [
-                float(f.battery_w[t]),
-                float(f.ev_w[t]),
-                float(f.grid_w[t]),
-                None if bat_soc is None else _round(float(bat_soc)),
-                None if ev_soc is None else _round(float(ev_soc)),
-            ]
+    t_n = f.grid_w.shape[0]
+    bat_soc = _percent(f.battery_level_wh, batteries_wh) if home_has_battery else [None] * t_n
+    ev_soc = _percent(f.ev_level_wh, evs_wh) if evs_wh else [None] * t_n
+    return [
+        list(slot)
+        for slot in zip(
+            f.battery_w.tolist(), f.ev_w.tolist(), f.grid_w.tolist(), bat_soc, ev_soc, strict=True
         )
-    return out
+    ]
 
 
 def slot_value(row: models.PlanRow, now: datetime) -> bytes | None:
