@@ -44,7 +44,7 @@ from bench.common import (
 INTERVAL_S = 3600
 
 
-async def _wait_connected(pids: list[int], port: int, wait_s: float = 60.0) -> None:
+async def wait_connected(pids: list[int], port: int, wait_s: float = 60.0) -> None:
     """Wait until every worker holds a connection to Redis (its ARQ pool is up)."""
     deadline = time.monotonic() + wait_s
     while True:
@@ -63,7 +63,7 @@ async def _wait_connected(pids: list[int], port: int, wait_s: float = 60.0) -> N
         await asyncio.sleep(0.1)
 
 
-async def _one_cycle(pool: Any, redis: Any, cycle_at: datetime) -> dict[str, float]:
+async def one_cycle(pool: Any, redis: Any, cycle_at: datetime) -> dict[str, float]:
     # `Any`: redis-py types its hash commands as sync-or-async unions that `await` refuses.
     epoch = int(cycle_at.timestamp())
     progress = keys.cycle_progress_key(epoch)
@@ -109,7 +109,7 @@ async def run(args: argparse.Namespace, srv: Servers) -> dict[str, Any]:
     )
     procs = [spawn([str(BIN / "hems"), "worker"], env, f"worker-{n}") for n in range(args.workers)]
     try:
-        await _wait_connected([p.pid for p in procs], srv.redis.port)
+        await wait_connected([p.pid for p in procs], srv.redis.port)
         before = await redis.info("memory")
         keys_before = await redis.dbsize()
         runs: list[dict[str, float]] = []
@@ -117,7 +117,7 @@ async def run(args: argparse.Namespace, srv: Servers) -> dict[str, Any]:
             # Whole, distinct seconds: a cycle is identified by its instant.
             await asyncio.sleep(max(0.0, 1.05 - (time.time() % 1.0)))
             cycle_at = datetime.fromtimestamp(int(time.time()), UTC)
-            figures = await _one_cycle(pool, redis, cycle_at)
+            figures = await one_cycle(pool, redis, cycle_at)
             kind = "warm-up" if n < args.warmup else "measured"
             log(f"{kind} cycle: {figures}")
             if n >= args.warmup:

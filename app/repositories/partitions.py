@@ -21,12 +21,14 @@ pg_partman is not needed (nothing here conflicts with it either).
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import cast
 
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 #: The partitioned tables and their partitions' storage parameters. Quarter-hour rows are
@@ -39,6 +41,8 @@ PARTITIONED = {
 PARTITION_SCHEMA = "history_partitions"
 #: Days of partitions created ahead of today.
 AHEAD_DAYS = 3
+
+logger = logging.getLogger("hems.history")
 
 _NAME = re.compile(r"^(?P<table>[a-z_]+)_p(?P<day>\d{8})$")
 
@@ -141,18 +145,54 @@ async def ensure_partitions(session: AsyncSession, start: date, end: date) -> in
     return created
 
 
-async def drop_expired(session: AsyncSession, table: str, before: datetime) -> list[date]:
+#: How long a partition drop waits for its parent table's lock. `DROP TABLE` of a partition
+#: takes the parent's exclusive lock: it waits for the transactions that hold the parent (a
+#: cycle's batch, a long history read), and every statement on the parent that comes after it
+#: queues behind it. Past this wait the drop gives up until the next maintenance run, so a slow
+#: reader can never make the cycle wait with it.
+DROP_LOCK_TIMEOUT_MS = 2000
+#: PostgreSQL's SQLSTATE of a statement that gave up waiting for a lock (`lock_timeout`).
+LOCK_NOT_AVAILABLE = "55P03"
+
+
+async def drop_expired(
+    session: AsyncSession,
+    table: str,
+    before: datetime,
+    *,
+    lock_timeout_ms: int = DROP_LOCK_TIMEOUT_MS,
+) -> list[date]:
     """Drop `table`'s day partitions whose whole day is older than `before` (PostgreSQL); the
-    days dropped. The caller commits (each DROP holds the parent's lock until then)."""
+    days dropped.
+
+    Each partition is dropped in a transaction of its own, committed here, so the parent's
+    exclusive lock is held for one `DROP TABLE` only. A drop that does not get the lock within
+    `lock_timeout_ms` is rolled back and logged, and its day is left for the next run."""
     if session.get_bind().dialect.name != "postgresql":
         return []
+    due = [
+        (str(name), parsed[1])
+        for (name,) in (await session.execute(text(LIST_SQL), {"table": table})).all()
+        if (parsed := parse(str(name))) is not None and expired(parsed[1], before)
+    ]
+    await session.commit()
     gone: list[date] = []
-    for (name,) in (await session.execute(text(LIST_SQL), {"table": table})).all():
-        parsed = parse(str(name))
-        if parsed is not None and expired(parsed[1], before):
+    for name, day in sorted(due, key=lambda d: d[1]):
+        try:
+            await session.execute(text(f"SET LOCAL lock_timeout = '{int(lock_timeout_ms)}ms'"))
             await session.execute(text(f"DROP TABLE {PARTITION_SCHEMA}.{name}"))
-            gone.append(parsed[1])
-    return sorted(gone)
+            await session.commit()
+        except DBAPIError as exc:
+            await session.rollback()
+            if getattr(exc.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+                raise
+            logger.warning(
+                "history partition drop postponed: its table is busy",
+                extra={"partition": name, "lock_timeout_ms": lock_timeout_ms},
+            )
+            continue
+        gone.append(day)
+    return gone
 
 
 #: Day partitions this many days old or more are compacted (their day is over, no cycle writes

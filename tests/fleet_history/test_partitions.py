@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -64,6 +65,42 @@ class TestPartitions:
         assert p.partition_name("energy_minute", yesterday.date()) in await names(
             sessionmaker, "energy_minute"
         )
+
+    async def test_a_drop_behind_a_busy_table_gives_up_and_drops_at_the_next_run(
+        self, sessionmaker, caplog
+    ):
+        """A reader holds the parent table (its transaction open): the drop waits at most its
+        lock timeout, keeps the partition, leaves nothing queued in front of the cycle's
+        writes, and the next run, once the reader is done, drops it."""
+        caplog.set_level(logging.WARNING, logger="hems.history")
+        day = (NOW - timedelta(days=10)).date()
+        async with sessionmaker() as s:
+            await s.execute(text(p.create_sql("energy_minute", day)))
+            await s.commit()
+        name = p.partition_name("energy_minute", day)
+        async with sessionmaker() as reader:
+            await reader.execute(text("SELECT count(*) FROM energy_minute"))
+            async with sessionmaker() as s:
+                assert await p.drop_expired(s, "energy_minute", NOW, lock_timeout_ms=50) == []
+            assert name in await names(sessionmaker, "energy_minute")
+            assert any("postponed" in r.getMessage() for r in caplog.records)
+            # No drop is left waiting for the lock: a cycle's insert goes through at once.
+            async with sessionmaker() as s:
+                await asyncio.wait_for(
+                    s.execute(
+                        text(
+                            "INSERT INTO energy_minute (subject_id, bucket_start, user_id, "
+                            "produced_wh, consumed_wh, charged_wh, discharged_wh, imported_wh, "
+                            "exported_wh) VALUES (:s, :b, :s, 1, 0, 0, 0, 0, 0)"
+                        ),
+                        {"s": uuid.uuid4(), "b": NOW},
+                    ),
+                    timeout=10,
+                )
+                await s.commit()
+        async with sessionmaker() as s:
+            assert day in await p.drop_expired(s, "energy_minute", NOW, lock_timeout_ms=50)
+        assert name not in await names(sessionmaker, "energy_minute")
 
     async def test_a_day_already_in_default_keeps_its_rows_there(self, sessionmaker):
         day = datetime(2031, 2, 1, 6, 0, tzinfo=UTC)
