@@ -27,7 +27,6 @@ from typing import Any
 from arq import create_pool
 from arq.connections import RedisSettings
 from redis.asyncio import Redis
-from sqlalchemy import text
 
 from app.db import create_engine, create_sessionmaker
 from app.repositories import partitions as p
@@ -69,25 +68,29 @@ FILL_SQL = {
 }
 
 
-async def fill_day(engine: Any, table: str, day: date, quarters: int) -> tuple[int, int]:
-    """One day partition of `table` at the fleet's size: (rows, bytes)."""
+async def fill_day(dsn: str, table: str, day: date, quarters: int) -> tuple[int, int]:
+    """One day partition of `table` at the fleet's size: (rows, bytes). On a connection of its
+    own, without the service's statement timeout (a fleet's day takes minutes to write)."""
+    import asyncpg
+
     part = f"{p.PARTITION_SCHEMA}.{p.partition_name(table, day)}"
     lo, _ = p.day_bounds(day)
-    async with engine.begin() as conn:
-        await conn.execute(text("SET LOCAL synchronous_commit = off"))
-        await conn.execute(text(p.create_sql(table, day)))
-        result = await conn.execute(
-            text(FILL_SQL[table].format(part=part)), {"lo": lo, "quarters": quarters}
-        )
-        rows = int(result.rowcount or 0)
-    async with engine.connect() as conn:
-        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-        await conn.execute(text(f"VACUUM (ANALYZE) {part}"))
-        size = (
-            await conn.execute(
-                text("SELECT pg_total_relation_size(CAST(:n AS regclass))"), {"n": part}
-            )
-        ).scalar()
+    conn = await asyncpg.connect(dsn)
+    try:
+        async with conn.transaction():
+            await conn.execute("SET LOCAL synchronous_commit = off")
+            await conn.execute(p.create_sql(table, day))
+            sql = FILL_SQL[table].format(part=part).replace(":lo", "$1")
+            if table == "energy_quarter_hour":
+                sql = sql.replace(":quarters", "$2")
+                status = await conn.execute(sql, lo, quarters)
+            else:
+                status = await conn.execute(sql, lo)
+        rows = int(status.split()[-1])
+        await conn.execute(f"VACUUM (ANALYZE) {part}")
+        size = await conn.fetchval("SELECT pg_total_relation_size(CAST($1 AS regclass))", part)
+    finally:
+        await conn.close()
     return rows, int(size or 0)
 
 
@@ -124,7 +127,7 @@ async def run(args: argparse.Namespace, srv: Servers) -> dict[str, Any]:
     t0 = time.perf_counter()
     for day in days:
         for table in p.PARTITIONED:
-            rows, size = await fill_day(engine, table, day, args.quarters)
+            rows, size = await fill_day(srv.dsn, table, day, args.quarters)
             partitions[table] = {"rows": rows, "bytes": size}
             log(f"{day} {table}: {rows:,} rows, {size / 2**30:.2f} GiB")
     fill_s = time.perf_counter() - t0

@@ -32,6 +32,7 @@ from app.simulation.fleet import (
     FleetResult,
     check_input,
     simulate_fleet,
+    tilted_panels,
     user_zones,
 )
 from app.simulation.generator import VARIATION
@@ -91,11 +92,7 @@ def _solar_grid(
     ghi = clear_sky_irradiance_w_m2(elevation)
     cloud = CLOUD_MIN + (CLOUD_MAX - CLOUD_MIN) * uniform_grid(panels.key, seconds, STREAM_CLOUD)
     orientation = inp.solar_orientation
-    tilted = np.empty(0, dtype=np.int64)
-    if orientation is not None:
-        if len(orientation) != len(panels):
-            raise ValueError("solar_orientation must be row-aligned with solar")
-        tilted = np.flatnonzero(orientation.tilt_deg > 0.0)
+    tilted = tilted_panels(inp)
     power = np.empty((k, len(panels)))
     flat = (
         np.arange(len(panels))

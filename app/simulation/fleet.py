@@ -284,6 +284,17 @@ def _check_users(kind: str, user: IndexArray, n_users: int) -> None:
         raise ValueError(f"{kind}.user must index into users (0..{n_users - 1})")
 
 
+def tilted_panels(inp: FleetInput) -> IndexArray:
+    """The rows of `inp.solar` that have a tilt (the plane-of-array chain); the others take the
+    horizontal irradiance."""
+    orientation = inp.solar_orientation
+    if orientation is None:
+        return np.empty(0, dtype=np.int64)
+    if len(orientation) != len(inp.solar):
+        raise ValueError("solar_orientation must be row-aligned with solar")
+    return np.flatnonzero(orientation.tilt_deg > 0.0)
+
+
 def _solar(
     inp: FleetInput, cycle_s: float, seconds: int, outdoor_by_user_c: FloatArray
 ) -> DeviceResult:
@@ -298,11 +309,7 @@ def _solar(
     site_ghi = clear_sky_irradiance_w_m2(site_elevation)
     cloud = cloud_factor(panels.key, seconds)
     orientation = inp.solar_orientation
-    tilted = np.empty(0, dtype=np.int64)
-    if orientation is not None:
-        if len(orientation) != len(panels):
-            raise ValueError("solar_orientation must be row-aligned with solar")
-        tilted = np.flatnonzero(orientation.tilt_deg > 0.0)
+    tilted = tilted_panels(inp)
     if tilted.size == 0:
         power = panel_power_from_irradiance_w(
             np.take(site_ghi, sites.site),
