@@ -8,9 +8,10 @@ rows (1,440 a day each). Then `--workers` `hems worker` processes run cycles, as
 them, alternately alone and with the maintenance's partition drop (`drop_expired` of the three
 tables, oldest day first) started `--drop-after-s` into the cycle.
 
-Prints one JSON line: `drop_day_s` (the three tables' drops of one day, summed; the worst of
-the drops) and `drop_table_s` per table, `cycle_alone_s` and `cycle_with_drop_s` (medians),
-`cycle_lengthened_pct`, and the partitions' rows and bytes.
+Prints one JSON line: `drop_day_alone_s` (the three tables' drops of the first day, summed,
+between two cycles: the drop's own cost), `drop_day_s` (the same for a day dropped during a
+cycle, lock waits included; the worst of them) and `drop_table_s` per table, `cycle_alone_s`
+and `cycle_with_drop_s` (medians), `cycle_lengthened_pct`, and the partitions' rows and bytes.
 
     uv run python -m bench.retention --users 10000 --devices-per-user 50 --workers 2
 """
@@ -19,11 +20,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import time
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import asyncpg
 from arq import create_pool
 from arq.connections import RedisSettings
 from redis.asyncio import Redis
@@ -71,8 +74,6 @@ FILL_SQL = {
 async def fill_day(dsn: str, table: str, day: date, quarters: int) -> tuple[int, int]:
     """One day partition of `table` at the fleet's size: (rows, bytes). On a connection of its
     own, without the service's statement timeout (a fleet's day takes minutes to write)."""
-    import asyncpg
-
     part = f"{p.PARTITION_SCHEMA}.{p.partition_name(table, day)}"
     lo, _ = p.day_bounds(day)
     conn = await asyncpg.connect(dsn)
@@ -94,8 +95,11 @@ async def fill_day(dsn: str, table: str, day: date, quarters: int) -> tuple[int,
     return rows, int(size or 0)
 
 
-async def drop_day(sessionmaker: Any, day: date, delay_s: float) -> dict[str, float]:
-    """The maintenance's drop of `day` (every older day is gone already), per table."""
+async def drop_day(
+    sessionmaker: Any, day: date, delay_s: float, postponed: list[str]
+) -> dict[str, float]:
+    """The maintenance's drop of `day` (every older day is gone already), per table; a table
+    whose drop gave up on the lock (`DROP_LOCK_TIMEOUT_MS`) is added to `postponed`."""
     await asyncio.sleep(delay_s)
     before = p.day_bounds(day)[1]
     took: dict[str, float] = {}
@@ -104,7 +108,9 @@ async def drop_day(sessionmaker: Any, day: date, delay_s: float) -> dict[str, fl
             t0 = time.perf_counter()
             gone = await p.drop_expired(session, table, before)
             took[table] = time.perf_counter() - t0
-        if gone != [day]:
+        if not gone:
+            postponed.append(table)
+        elif gone != [day]:
             raise RuntimeError(f"{table}: dropped {gone}, expected {day}")
     return took
 
@@ -126,11 +132,22 @@ async def run(args: argparse.Namespace, srv: Servers) -> dict[str, Any]:
     partitions: dict[str, dict[str, int]] = {}
     t0 = time.perf_counter()
     for day in days:
-        for table in p.PARTITIONED:
-            rows, size = await fill_day(srv.dsn, table, day, args.quarters)
+        # The three tables at once, on connections of their own (one backend each).
+        filled = await asyncio.gather(
+            *(fill_day(srv.dsn, table, day, args.quarters) for table in p.PARTITIONED)
+        )
+        for table, (rows, size) in zip(p.PARTITIONED, filled, strict=True):
             partitions[table] = {"rows": rows, "bytes": size}
             log(f"{day} {table}: {rows:,} rows, {size / 2**30:.2f} GiB")
     fill_s = time.perf_counter() - t0
+    # An installation drops a day weeks after it was written: on disk, not in the page cache's
+    # dirty pages (unlinking freshly written gigabytes costs the writeback).
+    conn = await asyncpg.connect(srv.dsn)
+    try:
+        await conn.execute("CHECKPOINT")
+    finally:
+        await conn.close()
+    os.sync()
 
     redis = Redis.from_url(srv.redis.url)
     pool = await create_pool(RedisSettings.from_dsn(srv.redis.url))
@@ -143,20 +160,29 @@ async def run(args: argparse.Namespace, srv: Servers) -> dict[str, Any]:
     alone: list[float] = []
     with_drop: list[float] = []
     drops: list[dict[str, float]] = []
+    alone_drops: list[dict[str, float]] = []
+    postponed: list[str] = []
     try:
         await wait_connected([proc.pid for proc in procs], srv.redis.port)
         pending = list(days)
-        # Warm-up, then alone / with a drop in turn, ending alone: each drop between two
-        # cycles that ran alone on the same machine state.
-        plan = ["warm-up"] + ["alone", "drop"] * len(days) + ["alone"]
+        # Warm-up, then cycles alone in turn with: the first day dropped on its own between two
+        # cycles (the drop's own cost), the others each dropped during a cycle, ending alone.
+        plan = ["warm-up", "alone"]
+        if len(days) > 1:
+            plan += ["drop-only", "alone"]
+        plan += ["drop", "alone"] * (len(days) - (len(days) > 1))
         for kind in plan:
+            if kind == "drop-only":
+                alone_drops.append(await drop_day(sessionmaker, pending.pop(0), 0.0, postponed))
+                log("drop alone:", alone_drops[-1])
+                continue
             await asyncio.sleep(max(0.0, 1.05 - (time.time() % 1.0)))
             cycle_at = datetime.fromtimestamp(int(time.time()), UTC)
             cycle = asyncio.create_task(one_cycle(pool, redis, cycle_at))
             dropped = None
             if kind == "drop":
                 dropped = asyncio.create_task(
-                    drop_day(sessionmaker, pending.pop(0), args.drop_after_s)
+                    drop_day(sessionmaker, pending.pop(0), args.drop_after_s, postponed)
                 )
             figures = await cycle
             if dropped is not None:
@@ -185,6 +211,9 @@ async def run(args: argparse.Namespace, srv: Servers) -> dict[str, Any]:
         "drop_day_s": round(max(per_day), 4),
         "drop_day_s_all": [round(s, 4) for s in per_day],
         "drop_table_s": {t: round(max(d[t] for d in drops), 4) for t in p.PARTITIONED},
+        "drops_postponed": postponed,
+        "drop_day_alone_s": [round(sum(d.values()), 4) for d in alone_drops],
+        "drop_table_alone_s": [{t: round(v, 4) for t, v in d.items()} for d in alone_drops],
         "cycle_alone_s": round(alone_s, 3),
         "cycle_alone_s_all": [round(s, 3) for s in alone],
         "cycle_with_drop_s": round(drop_s, 3),
@@ -198,7 +227,9 @@ def main() -> None:
     parser = fleet_parser(__doc__, users=200)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--batch-users", type=int, default=250, help="SIMULATION_BATCH_USERS")
-    parser.add_argument("--drops", type=int, default=2, help="days dropped (one per cycle)")
+    parser.add_argument(
+        "--drops", type=int, default=2, help="days dropped: the first alone, the others in cycles"
+    )
     parser.add_argument("--quarters", type=int, default=48, help="quarter hours per device-day")
     parser.add_argument(
         "--drop-after-s", type=float, default=1.0, help="seconds into the cycle the drop starts"
