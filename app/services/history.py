@@ -194,6 +194,18 @@ def plan_page(
 
 def fill(page: Page, rows: Sequence[Any], resolution: Resolution, tz: ZoneInfo) -> None:
     """Add stored rows into the page's buckets (rows outside them are ignored)."""
+    span = _FIXED_S.get(resolution)
+    if span is not None and page.buckets:
+        # Fixed spans: the page's buckets are consecutive from an aligned start, so a row's
+        # bucket is found by arithmetic (what `bucket_floor` computes, without a datetime per
+        # row: a month of hours is 744 rows).
+        first = page.buckets[0].start.timestamp()
+        n = len(page.buckets)
+        for row in rows:
+            k = int((row.bucket_start.timestamp() - first) // span)
+            if 0 <= k < n:
+                page.buckets[k].add(row)
+        return
     by_start = {b.start: b for b in page.buckets}
     for row in rows:
         bucket = by_start.get(bucket_floor(row.bucket_start, resolution, tz))
