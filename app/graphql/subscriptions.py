@@ -31,6 +31,7 @@ from app.live.pubsub import hub_for
 from app.live.readings import EMPTY_STATS
 from app.repositories.device import DeviceRepository
 from app.repositories.home import HomeRepository
+from app.services.device import owned_device_ids
 from app.services.home import parse_home_id
 
 #: Most device ids one `deviceReadings` subscription may name.
@@ -88,18 +89,7 @@ async def _owned_devices(
             await db.close()
     if ids is None:
         return owned
-    wanted: list[uuid.UUID] = []
-    mine = set(owned)
-    for raw in ids:
-        try:
-            parsed = uuid.UUID(str(raw))
-        except ValueError:
-            raise NotFound(f"device {raw!r} not found") from None
-        if parsed not in mine:
-            raise NotFound(f"device {raw!r} not found")
-        if parsed not in wanted:
-            wanted.append(parsed)
-    return wanted
+    return owned_device_ids(ids, set(owned))
 
 
 async def _owned_home(info: Info, owner: uuid.UUID, home_id: strawberry.ID) -> uuid.UUID:

@@ -42,15 +42,7 @@ async def load_homes(
     """The homes of `owner_ids` (or just home `only` among them) with prices over `horizon`."""
     rows = await FleetRepository(session).load(owner_ids)
     if only is not None:
-        rows = FleetRows(
-            homes=[h for h in rows.homes if h[0] == only],
-            solar=[r for r in rows.solar if r[1] == only],
-            generators=[r for r in rows.generators if r[1] == only],
-            batteries=[r for r in rows.batteries if r[1] == only],
-            evs=[r for r in rows.evs if r[1] == only],
-            air_conditioners=[r for r in rows.air_conditioners if r[1] == only],
-            heaters=[r for r in rows.heaters if r[1] == only],
-        )
+        rows = rows.of_home(only)
     homes = plan_homes(rows)
     ids = [h.home_id for h in homes]
     found = {k: to_domain(v) for k, v in (await TariffRepository(session).get_many(ids)).items()}

@@ -102,7 +102,7 @@ def replay(
     # the engine steps the cycles itself, the stateless inputs computed for all at once.
     sun = geocentric_sun(np.asarray([at.timestamp() for at in instants], dtype=np.float64))
     kept: dict[str, list[FloatArray]] = {
-        k: [] for k in ("solar", "gen", "ac", "heat", "bat", "ev", "level", "home")
+        k: [] for k in ("solar", "gen", "ac", "heat", "house", "bat", "ev", "level", "home")
     }
     imp_rows: list[FloatArray] = []
     exp_rows: list[FloatArray] = []
@@ -112,6 +112,8 @@ def replay(
         kept["gen"].append(result.generators.power_w)
         kept["ac"].append(result.air_conditioners.power_w)
         kept["heat"].append(result.heaters.power_w)
+        if result.households is not None:
+            kept["house"].append(result.households.power_w)
         kept["bat"].append(b.flow_w * b.elapsed_s)
         kept["ev"].append(e.flow_w * e.connected_s)
         kept["level"].append(b.level_wh)
@@ -134,6 +136,9 @@ def replay(
     consumed = _sum_grid(
         fleet.air_conditioners.user, grid("ac", len(fleet.air_conditioners)), n
     ) + _sum_grid(fleet.heaters.user, grid("heat", len(fleet.heaters)), n)
+    if fleet.households is not None:
+        house = fleet.households
+        consumed = consumed + _sum_grid(house.user, grid("house", len(house.user)), n)
     bc, bd = _split(np.nan_to_num(grid("bat", len(bats)) / 3600.0))
     ec, ed = _split(np.nan_to_num(grid("ev", len(evs)) / 3600.0))
     charged = _sum_grid(bats.user, bc, n) + _sum_grid(evs.user, ec, n)

@@ -16,7 +16,7 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -77,18 +77,6 @@ def instants(start: datetime, end: datetime, interval_s: int) -> list[datetime]:
     return [start + timedelta(seconds=interval_s * (k + 1)) for k in range(count)]
 
 
-def home_rows(rows: FleetRows, home_id: uuid.UUID) -> FleetRows:
-    return FleetRows(
-        homes=[h for h in rows.homes if h[0] == home_id],
-        solar=[r for r in rows.solar if r[1] == home_id],
-        generators=[r for r in rows.generators if r[1] == home_id],
-        batteries=[r for r in rows.batteries if r[1] == home_id],
-        evs=[r for r in rows.evs if r[1] == home_id],
-        air_conditioners=[r for r in rows.air_conditioners if r[1] == home_id],
-        heaters=[r for r in rows.heaters if r[1] == home_id],
-    )
-
-
 async def _stored_since(
     session: AsyncSession, ids: Sequence[uuid.UUID], start: datetime
 ) -> dict[uuid.UUID, float]:
@@ -118,15 +106,7 @@ def _rewound(
         charge = float(r[3]) - stored.get(r[0], 0.0) / 1000.0 + driven
         charge = min(max(charge, 0.0), float(r[2]))
         evs.append((r[0], r[1], r[2], charge, r[4], r[5], r[6], None, start, 0.0, *tuple(r)[10:]))
-    return FleetRows(
-        homes=rows.homes,
-        solar=rows.solar,
-        generators=rows.generators,
-        batteries=batteries,
-        evs=evs,
-        air_conditioners=rows.air_conditioners,
-        heaters=rows.heaters,
-    )
+    return replace(rows, batteries=batteries, evs=evs)
 
 
 def _with_changes(
@@ -193,18 +173,7 @@ def _with_changes(
         ],
         air_conditioners=moved(rows.air_conditioners),
         heaters=moved(rows.heaters),
-    )
-
-
-def _join(a: FleetRows, b: FleetRows) -> FleetRows:
-    return FleetRows(
-        homes=[*a.homes, *b.homes],
-        solar=[*a.solar, *b.solar],
-        generators=[*a.generators, *b.generators],
-        batteries=[*a.batteries, *b.batteries],
-        evs=[*a.evs, *b.evs],
-        air_conditioners=[*a.air_conditioners, *b.air_conditioners],
-        heaters=[*a.heaters, *b.heaters],
+        households=moved(rows.households),
     )
 
 
@@ -315,7 +284,7 @@ async def _replayed(
     end: datetime,
     interval_s: int,
 ) -> ScenarioOutcome:
-    rows = home_rows(await FleetRepository(session).load([home.owner_id]), home.id)
+    rows = (await FleetRepository(session).load([home.owner_id])).of_home(home.id)
     storage_ids = [r[0] for r in rows.batteries] + [r[0] for r in rows.evs]
     stored = await _stored_since(session, storage_ids, start)
     base = _rewound(rows, stored, start, end, home.timezone)
@@ -332,7 +301,7 @@ async def _replayed(
     # CPU-bound and pure: off the event loop, so the API keeps answering meanwhile.
     figures = await asyncio.to_thread(
         replay,
-        _join(base, changed),
+        base.joined(changed),
         instants(start, end, interval_s),
         interval_s,
         [tariffs.HomeTariff(current, tz, slots), tariffs.HomeTariff(wanted, tz, slots)],

@@ -56,18 +56,32 @@ class FleetRows:
 
     @property
     def device_count(self) -> int:
-        return sum(
-            len(rows)
-            for rows in (
-                self.solar,
-                self.generators,
-                self.batteries,
-                self.evs,
-                self.air_conditioners,
-                self.heaters,
-                self.households,
-            )
+        return sum(len(getattr(self, kind)) for kind in DEVICE_KINDS)
+
+    def of_home(self, home_id: uuid.UUID) -> FleetRows:
+        """Only the rows of one home (its devices of every kind, household loads included)."""
+        return FleetRows(
+            homes=[h for h in self.homes if h[0] == home_id],
+            **{k: [r for r in getattr(self, k) if r[1] == home_id] for k in DEVICE_KINDS},
         )
+
+    def joined(self, other: FleetRows) -> FleetRows:
+        """These rows followed by `other`'s, kind by kind (the homes must differ)."""
+        return FleetRows(
+            **{k: [*getattr(self, k), *getattr(other, k)] for k in ("homes", *DEVICE_KINDS)}
+        )
+
+
+#: The device fields of `FleetRows`: each row is (id, home_id, <kind columns>...).
+DEVICE_KINDS = (
+    "solar",
+    "generators",
+    "batteries",
+    "evs",
+    "air_conditioners",
+    "heaters",
+    "households",
+)
 
 
 class FleetRepository:

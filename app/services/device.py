@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from functools import partial
@@ -227,6 +227,21 @@ async def create_device(
     DeviceRepository(session).add(device)
     await session.flush()
     return device
+
+
+def owned_device_ids(ids: Sequence[object], owned: Collection[uuid.UUID]) -> list[uuid.UUID]:
+    """`ids` parsed, in order and without repeats; any id not in `owned` (malformed, unknown
+    or foreign) is the same NOT_FOUND as `get_owned` gives."""
+    wanted: dict[uuid.UUID, None] = {}
+    for raw in ids:
+        try:
+            parsed = uuid.UUID(str(raw))
+        except ValueError:
+            raise NotFound(f"device {raw!r} not found") from None
+        if parsed not in owned:
+            raise NotFound(f"device {raw!r} not found")
+        wanted[parsed] = None
+    return list(wanted)
 
 
 async def get_owned(session: AsyncSession, owner_id: uuid.UUID, device_id: str) -> models.Device:

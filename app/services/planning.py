@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import models, tariffs
-from app.errors import BadUserInput, NotFound
+from app.errors import BadUserInput
 from app.planning.forecast import MAX_HOURS, MIN_HOURS, SLOT_S, Horizon, forecast_home
 from app.planning.loading import load_homes
 from app.planning.scenario import (
@@ -130,16 +130,7 @@ async def _removed(
             )
         ).all()
     )
-    out: set[uuid.UUID] = set()
-    for raw in ids:
-        try:
-            device_id = uuid.UUID(str(raw))
-        except ValueError:
-            raise NotFound(f"device {raw!r} not found") from None
-        if device_id not in owned:
-            raise NotFound(f"device {raw!r} not found")
-        out.add(device_id)
-    return frozenset(out)
+    return frozenset(devices.owned_device_ids(ids, owned))
 
 
 async def scenario(

@@ -28,6 +28,10 @@ SCENARIO = (
     "exportedWh cost selfSufficiency autonomyHours } scenario { producedWh consumedWh "
     "importedWh exportedWh cost selfSufficiency autonomyHours } } }"
 )
+HOUSEHOLD = (
+    'mutation($home: ID!) { createHouseholdLoad(input: { name: "Household", '
+    "annualConsumptionKwh: 3500, homeId: $home }) { id } }"
+)
 FIGURES = ("produced_wh", "consumed_wh", "imported_wh", "exported_wh")
 
 
@@ -39,6 +43,7 @@ async def _home(api: Api) -> tuple[str, str, uuid.UUID]:
     await new_device(api, token, "Battery", home)
     await new_device(api, token, "Heater", home)
     await new_device(api, token, "ElectricVehicle", home)
+    await ok(api, HOUSEHOLD, {"home": home}, token)
     await ok(api, SET, {"home": home, "input": TOU}, token)
     return token, home, me
 
@@ -82,6 +87,8 @@ async def test_no_changes_equal_the_recorded_history_and_nothing_is_written(api:
     recorded = await _recorded(api, home, outcome.start, outcome.end)
     assert recorded["produced_wh"] > 0
     assert recorded["charged_wh"] > 0
+    # The household load is replayed as recorded (the H0 load alone is ~9.6 kWh a day).
+    assert recorded["consumed_wh"] > 9_000.0
     for figures in (outcome.baseline, outcome.scenario):
         for name in (*FIGURES, "charged_wh", "discharged_wh"):
             assert getattr(figures, name) == pytest.approx(recorded[name], rel=1e-9, abs=1e-6)
@@ -120,6 +127,7 @@ async def test_removing_every_device_and_another_tariff(api_sqlite: Api):
     }
     got = (await ok(api, SCENARIO, {"home": home, "days": 1, "input": changes}, token))["scenario"]
     assert got["scenario"]["producedWh"] == 0.0
+    assert got["scenario"]["consumedWh"] == 0.0  # the household load is removed too
     assert got["scenario"]["importedWh"] == 0.0
     assert got["scenario"]["cost"] == 0.0
     assert got["baseline"]["producedWh"] > 0.0

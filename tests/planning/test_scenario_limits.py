@@ -57,8 +57,8 @@ async def test_too_many_added_devices_is_refused_before_any_replay(api_sqlite: A
 async def test_days_x_devices_beyond_the_budget_is_bad_user_input_naming_days(
     api_sqlite: Api, monkeypatch
 ):
-    token, home, _ = await _home(api_sqlite)  # 4 devices: 8 replayed (both runs)
-    monkeypatch.setattr(planning_service, "MAX_DEVICE_DAYS", 8 * 2)
+    token, home, _ = await _home(api_sqlite)  # 5 devices: 10 replayed (both runs)
+    monkeypatch.setattr(planning_service, "MAX_DEVICE_DAYS", 10 * 2)
     body = await api_sqlite.gql(SCENARIO, {"home": home, "days": 3, "input": {}}, token)
     assert code(body) == "BAD_USER_INPUT"
     assert "days" in error(body)["message"]
