@@ -6,6 +6,7 @@ from tests.fixtures.app import Api
 from tests.graphql.helpers import code, error
 from tests.homes.test_homes_api import new_device, ok
 from tests.homes.test_tariffs_api import FIXED, SET, first_home
+from tests.planning.test_scenario import HOUSEHOLD
 
 FORECAST = (
     "query($id: ID!, $hours: Int) { home(id: $id) { forecast(hours: $hours) "
@@ -49,3 +50,14 @@ async def test_another_users_home_is_not_found(api_sqlite: Api):
     home = await first_home(api_sqlite, alice)
     body = await api_sqlite.gql(FORECAST, {"id": home}, bob)
     assert code(body) == "NOT_FOUND"
+
+
+async def test_a_household_load_is_in_the_forecast_consumption(api_sqlite: Api):
+    """The home's household load is forecast as the planner sees it (~9.6 kWh a day for 3,500
+    kWh a year), not dropped when one home is loaded on its own."""
+    token = await api_sqlite.register("alice")
+    home = await first_home(api_sqlite, token)
+    await ok(api_sqlite, HOUSEHOLD, {"home": home}, token)
+    slots = (await ok(api_sqlite, FORECAST, {"id": home}, token))["home"]["forecast"]
+    assert all(s["consumptionWh"] > 0 for s in slots)
+    assert 8_000.0 < sum(s["consumptionWh"] for s in slots) < 11_500.0
