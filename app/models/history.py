@@ -65,24 +65,41 @@ MONEY_COLUMNS = ("import_cost", "export_revenue")
 HISTORY_COLUMNS = ENERGY_COLUMNS + MONEY_COLUMNS
 
 
-def _money() -> Mapped[float]:
-    return mapped_column(Float, nullable=False, default=0.0, server_default="0")
+def _energy(sort_order: int) -> Mapped[float]:
+    """Wh >= 0; `sort_order` places the mixins' columns after the key columns, as created."""
+    return mapped_column(Float, nullable=False, default=0.0, sort_order=sort_order)
 
 
-class _EnergyBucket:
+def _money(sort_order: int = 2) -> Mapped[float]:
+    return mapped_column(
+        Float, nullable=False, default=0.0, server_default="0", sort_order=sort_order
+    )
+
+
+class _DeviceFigures:
+    """The energy a device can record (DEVICE_COLUMNS)."""
+
+    produced_wh: Mapped[float] = _energy(1)
+    consumed_wh: Mapped[float] = _energy(1)
+    charged_wh: Mapped[float] = _energy(1)
+    discharged_wh: Mapped[float] = _energy(1)
+
+
+class _GridFigures(_DeviceFigures):
+    """A home's or user's figures: a device's plus the grid exchange and its money."""
+
+    imported_wh: Mapped[float] = _energy(2)
+    exported_wh: Mapped[float] = _energy(2)
+    import_cost: Mapped[float] = _money()
+    export_revenue: Mapped[float] = _money()
+
+
+class _EnergyBucket(_GridFigures):
     subject_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     bucket_start: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
     user_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("user.id", ondelete="CASCADE"), nullable=False, index=True
     )
-    produced_wh: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
-    consumed_wh: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
-    charged_wh: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
-    discharged_wh: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
-    imported_wh: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
-    exported_wh: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
-    import_cost: Mapped[float] = _money()
-    export_revenue: Mapped[float] = _money()
 
 
 #: PostgreSQL: the tables with a retention period are partitioned by UTC day (`bucket_start`),
@@ -110,7 +127,7 @@ class EnergyMinute(_EnergyBucket, Base):
     )
 
 
-class EnergyQuarterHour(Base):
+class EnergyQuarterHour(_DeviceFigures, Base):
     """One row per device per 15 UTC minutes: the sum of its cycles' energy in that quarter,
     added by each cycle (kept HISTORY_DEVICE_RETENTION_DAYS). No money and no grid columns
     (always 0 on a device), and no foreign key on the owner (a trigger on "user" deletes the
@@ -121,10 +138,6 @@ class EnergyQuarterHour(Base):
     subject_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     bucket_start: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
     user_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False, index=True)
-    produced_wh: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
-    consumed_wh: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
-    charged_wh: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
-    discharged_wh: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
 
 
 #: Rollup rows are updated every cycle: leave room on each page for HOT updates.
@@ -165,7 +178,7 @@ class EnergyDay(_DeviceRollup, Base):
     fixed_charge: Mapped[float] = _device_null(money=True)
 
 
-class _HomeEnergyBucket:
+class _HomeEnergyBucket(_GridFigures):
     """A home's totals (the sums of its devices, and its own grid exchange): the same figures
     as a user's rows, keyed by home. Deleting a home (or its user) deletes them (ON DELETE
     CASCADE: one row per home per cycle, so the foreign key check costs little)."""
@@ -174,14 +187,6 @@ class _HomeEnergyBucket:
         ForeignKey("home.id", ondelete="CASCADE"), primary_key=True
     )
     bucket_start: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
-    produced_wh: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
-    consumed_wh: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
-    charged_wh: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
-    discharged_wh: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
-    imported_wh: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
-    exported_wh: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
-    import_cost: Mapped[float] = _money()
-    export_revenue: Mapped[float] = _money()
 
 
 class HomeEnergyMinute(_HomeEnergyBucket, Base):
@@ -204,7 +209,7 @@ class HomeEnergyDay(_HomeEnergyBucket, Base):
     __tablename__ = "home_energy_day"
     __table_args__ = {"postgresql_with": {"fillfactor": ROLLUP_FILLFACTOR}}
     #: As `EnergyDay.fixed_charge`: the home's tariff's daily charge when the row was created.
-    fixed_charge: Mapped[float] = _money()
+    fixed_charge: Mapped[float] = _money(sort_order=0)
 
 
 __all__ = [

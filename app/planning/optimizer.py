@@ -169,6 +169,20 @@ def _final_ev_levels(home: PlanHome, forecast: Forecast, evs: list[EVSlots]) -> 
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class LinearProgram:
+    """Minimise c x subject to a_ub x <= b_ub, a_eq x = b_eq, lower <= x <= upper (sparse
+    matrices; a block without rows is None): what either solver path is given."""
+
+    c: FloatArray
+    a_ub: Any
+    b_ub: FloatArray | None
+    a_eq: Any
+    b_eq: FloatArray | None
+    lower: FloatArray
+    upper: FloatArray
+
+
 class _Program:
     """Columns and rows of the LP, added block by block: each block of rows is given as NumPy
     arrays (row offsets within the block, columns, values, right-hand sides), so the sparse
@@ -236,25 +250,17 @@ def _chain(
     lp.rows("eq", np.concatenate(row), np.concatenate(col), np.concatenate(val), b)
 
 
-def _solve_linprog(
-    c: FloatArray,
-    a_ub: Any,
-    b_ub: FloatArray | None,
-    a_eq: Any,
-    b_eq: FloatArray | None,
-    lower: FloatArray,
-    upper: FloatArray,
-) -> FloatArray | None:
+def _solve_linprog(m: LinearProgram) -> FloatArray | None:
     """HiGHS through `scipy.optimize.linprog(method="highs")` (the optimum x, None: failed)."""
     from scipy.optimize import linprog
 
     result = linprog(
-        c,
-        A_ub=a_ub,
-        b_ub=b_ub,
-        A_eq=a_eq,
-        b_eq=b_eq,
-        bounds=np.column_stack([lower, upper]),
+        m.c,
+        A_ub=m.a_ub,
+        b_ub=m.b_ub,
+        A_eq=m.a_eq,
+        b_eq=m.b_eq,
+        bounds=np.column_stack([m.lower, m.upper]),
         method="highs",
     )
     if result.status != 0 or result.x is None:
@@ -328,15 +334,7 @@ def _run(h: Any, highs: Any, lp: Any, basis: Any) -> FloatArray | None:
     return np.asarray(highs.getSolution().col_value, dtype=np.float64)
 
 
-def _solve_highs(
-    c: FloatArray,
-    a_ub: Any,
-    b_ub: FloatArray | None,
-    a_eq: Any,
-    b_eq: FloatArray | None,
-    lower: FloatArray,
-    upper: FloatArray,
-) -> FloatArray | None:
+def _solve_highs(m: LinearProgram) -> FloatArray | None:
     """The same HiGHS model `linprog` builds (rows lhs <= A x <= rhs: the A_ub rows, then the
     A_eq rows), passed to the HiGHS that scipy ships, without linprog's input checks and its
     per-column loop over the bound duals.
@@ -353,14 +351,14 @@ def _solve_highs(
     from scipy.optimize._highspy import _core as h
 
     inf = float(h.kHighsInf)
-    blocks = [m for m in (a_ub, a_eq) if m is not None]
+    blocks = [b for b in (m.a_ub, m.a_eq) if b is not None]
     a = sparse.csc_array(sparse.vstack(blocks) if len(blocks) > 1 else blocks[0])
-    n_ub = 0 if b_ub is None else b_ub.size
-    rhs = np.concatenate([v for v in (b_ub, b_eq) if v is not None])
+    n_ub = 0 if m.b_ub is None else m.b_ub.size
+    rhs = np.concatenate([v for v in (m.b_ub, m.b_eq) if v is not None])
     lhs = rhs.copy()
     lhs[:n_ub] = -inf
-    lp = _highs_lp(h, c, a, lhs, rhs, lower, upper)
-    key = (c.size, rhs.size, n_ub, hash(a.indptr.tobytes()), hash(a.indices.tobytes()))
+    lp = _highs_lp(h, m.c, a, lhs, rhs, m.lower, m.upper)
+    key = (m.c.size, rhs.size, n_ub, hash(a.indptr.tobytes()), hash(a.indices.tobytes()))
     cache: dict[Any, list[Any]] | None = getattr(_WARM, "shapes", None)
     if cache is None:
         cache = _WARM.shapes = {}
@@ -406,22 +404,13 @@ def _solver() -> Any:
 _SOLVE: Any = None
 
 
-def solve(
-    c: FloatArray,
-    a_ub: Any,
-    b_ub: FloatArray | None,
-    a_eq: Any,
-    b_eq: FloatArray | None,
-    lower: FloatArray,
-    upper: FloatArray,
-) -> FloatArray | None:
-    """Minimise c x subject to a_ub x <= b_ub, a_eq x = b_eq, lower <= x <= upper (None: no
-    optimum). scipy is imported on the first solve, so a worker that only simulates never
-    loads it (see tests/workers/test_footprint.py)."""
+def solve(model: LinearProgram) -> FloatArray | None:
+    """The optimum of `model` (None: none). scipy is imported on the first solve, so a worker
+    that only simulates never loads it (see tests/workers/test_footprint.py)."""
     global _SOLVE
     if _SOLVE is None:
         _SOLVE = _solver()
-    result: FloatArray | None = _SOLVE(c, a_ub, b_ub, a_eq, b_eq, lower, upper)
+    result: FloatArray | None = _SOLVE(model)
     return result
 
 
@@ -500,13 +489,15 @@ def optimize(
 
     lower, upper = np.concatenate(lp.lower), np.concatenate(lp.upper)
     solution = solve(
-        np.concatenate(lp.cost),
-        lp.matrix("ub"),
-        lp.vector("ub"),
-        lp.matrix("eq"),
-        lp.vector("eq"),
-        lower,
-        upper,
+        LinearProgram(
+            np.concatenate(lp.cost),
+            lp.matrix("ub"),
+            lp.vector("ub"),
+            lp.matrix("eq"),
+            lp.vector("eq"),
+            lower,
+            upper,
+        )
     )
     if solution is None:
         return PlanResult(base, base, base_cost, base_cost, False, False)

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from app import tariffs
+from app.energy import EnergyFigures
 from app.pipeline.arrays import build_input
 from app.repositories.fleet import FleetRows
 from app.simulation.arrays import FloatArray, IndexArray
@@ -28,19 +29,13 @@ from app.tariffs.clock import quarter_index
 
 
 @dataclass
-class Figures:
+class Figures(EnergyFigures):
     """One home's totals over the replay (Wh; money in its tariff's currency, None: no tariff).
 
     `storage_wh_hours` integrates the stored energy (batteries and EVs at home) over the
     stretch, so storage_wh_hours / hours is its average level.
     """
 
-    produced_wh: float = 0.0
-    consumed_wh: float = 0.0
-    charged_wh: float = 0.0
-    discharged_wh: float = 0.0
-    imported_wh: float = 0.0
-    exported_wh: float = 0.0
     cost: float | None = None
     storage_wh_hours: float = 0.0
     hours: float = 0.0

@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.energy import EnergyFigures
 from app.errors import BadUserInput
 from app.repositories.history import HistoryRepository, HistoryTable
 from app.simulation.calendar import local_midnight, zone
@@ -81,8 +82,8 @@ def bucket_end(start: datetime, resolution: Resolution, tz: ZoneInfo) -> datetim
     return local_midnight(date(year, month, 1), tz)
 
 
-@dataclass
-class Bucket:
+@dataclass(kw_only=True)
+class Bucket(EnergyFigures):
     """Energy in one bucket (Wh, >= 0); net_grid_wh > 0 means imported from the grid.
 
     Money in the tariff's currency as recorded (0 without a tariff and on device buckets):
@@ -91,12 +92,6 @@ class Bucket:
 
     start: datetime
     end: datetime
-    produced_wh: float = 0.0
-    consumed_wh: float = 0.0
-    charged_wh: float = 0.0
-    discharged_wh: float = 0.0
-    imported_wh: float = 0.0
-    exported_wh: float = 0.0
     import_cost: float = 0.0
     export_revenue: float = 0.0
     fixed_charge: float = 0.0

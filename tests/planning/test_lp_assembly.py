@@ -89,7 +89,10 @@ def test_an_infeasible_model_is_no_solution_on_both_paths():
 
     a = sparse.csr_matrix(np.array([[1.0]]))
     for solve in (optimizer._solve_highs, optimizer._solve_linprog):
-        assert solve(np.ones(1), a, np.zeros(1), None, None, np.ones(1), np.full(1, 2.0)) is None
+        model = optimizer.LinearProgram(
+            np.ones(1), a, np.zeros(1), None, None, np.ones(1), np.full(1, 2.0)
+        )
+        assert solve(model) is None
 
 
 def test_the_optimum_does_not_depend_on_the_previous_lp_of_the_batch():
