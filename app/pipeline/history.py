@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -31,13 +32,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from app.pipeline.arrays import BatchHomes
 from app.pipeline.prices import BatchPrices, no_prices
 from app.repositories.fleet import FleetRows
-from app.repositories.history import PRUNE_CHUNK, DayCostRequest, HistoryRepository, HistoryRows
+from app.repositories.history import (
+    PRUNE_CHUNK,
+    DayCostRequest,
+    HistoryRepository,
+    HistoryRows,
+)
 from app.repositories.partitions import (
     compact_days,
     drop_expired,
     ensure_partitions,
     window,
 )
+from app.repositories.rollup import HOUR, ROLLUP_LAG_HOURS, RollupRepository, hour_floor
 from app.simulation.calendar import local_day_start, zone
 from app.simulation.fleet import FleetResult
 from app.tariffs import cost_of
@@ -246,6 +253,47 @@ async def write_history(
     return RecordedHistory(len(cycle.rows) + len(cycle.home_rows), cost)
 
 
+#: Hours a maintenance run rolls up at most (each its own short transaction): an hourly job
+#: catches up a day behind within the hour.
+ROLL_UP_MAX_HOURS = 24
+
+
+async def roll_up_devices(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    now: datetime,
+    max_hours: int = ROLL_UP_MAX_HOURS,
+) -> datetime | None:
+    """Add the devices' quarter hours of each hour that ended ROLLUP_LAG_HOURS ago or earlier
+    to their hour and day rows, an hour per transaction (the watermark row locked: a late cycle
+    waits for it, an on-time one never touches those hours). Returns the watermark after (None:
+    no `history_rollup` row, the cycles roll up themselves: SQLite)."""
+    target = hour_floor(now - timedelta(hours=ROLLUP_LAG_HOURS))
+    until: datetime | None = None
+    for _ in range(max_hours):
+        async with sessionmaker() as session:
+            repo = RollupRepository(session)
+            until = await repo.rolled_until(lock=True)
+            if until is None or until >= target:
+                return until
+            if not await repo.has_quarters(until, until + HOUR):
+                # An hour without quarters: on to the next hour that has some, or to `target`.
+                first = await repo.first_quarter(until + HOUR, target)
+                until = target if first is None else hour_floor(first)
+                await repo.set_rolled_until(until)
+                await session.commit()
+                continue
+            started = time.perf_counter()
+            await repo.roll_up_hour(until)
+            await session.commit()
+        logger.info(
+            "device history rolled up",
+            extra={"hour": until.isoformat(), "seconds": round(time.perf_counter() - started, 3)},
+        )
+        until += HOUR
+    return until
+
+
 async def prune_history(
     sessionmaker: async_sessionmaker[AsyncSession],
     *,
@@ -265,13 +313,16 @@ async def prune_history(
     `quarter_retention_days` (None: kept). Hour and day rollups are kept for good.
     """
     before = now - timedelta(days=retention_days)
+    rolled = await roll_up_devices(sessionmaker, now=now)
     async with sessionmaker() as session:
         created = await ensure_partitions(session, *window(now))
         await session.commit()
     dropped: dict[str, list[str]] = {}
     cutoffs = {"energy_minute": before, "home_energy_minute": before}
     if quarter_retention_days is not None:
-        cutoffs["energy_quarter_hour"] = now - timedelta(days=quarter_retention_days)
+        # Never a quarter hour the job has not added to its hour and day yet.
+        quarters_before = now - timedelta(days=quarter_retention_days)
+        cutoffs["energy_quarter_hour"] = min(quarters_before, rolled or quarters_before)
     for table, cutoff in cutoffs.items():
         async with sessionmaker() as session:
             days = await drop_expired(session, table, cutoff)

@@ -11,20 +11,23 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import Enum
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import (
     ColumnElement,
+    CompoundSelect,
     Float,
     Select,
+    String,
     Table,
     delete,
     func,
     literal,
     literal_column,
     select,
+    union_all,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,6 +41,8 @@ from app.models.history import (
     MONEY_COLUMNS,
 )
 from app.repositories.partitions import PARTITION_SCHEMA, default_name
+from app.repositories.rollup import LATE_HOURS
+from app.simulation.calendar import local_day_start, zone
 
 
 class HistoryTable(Enum):
@@ -157,9 +162,11 @@ def _floats(first: int, count: int) -> str:
 # rows (and the devices' with HISTORY_DEVICE_MINUTE, the last parameter) and reports which were
 # new; a user's row is new exactly when its interval is recorded for the first time, so only the
 # rows of those users (the user's and its devices') are added to the quarter hours (devices),
-# hours and days. A re-run finds the user's minute row and adds nothing. (A device row is never
-# without its user's row: the user's figures are the sums of its devices', all >= 0.) The day's
-# fixed charge is written by the insert that creates the day row and left alone by the updates.
+# hours and days: a device's hour and day only when its hour is before `history_rollup`'s
+# `rolled_until` (later ones are rolled up from the quarters by the maintenance job). A re-run
+# finds the user's minute row and adds nothing. (A device row is never without its user's
+# row: the user's figures are the sums of its devices', all >= 0.) The day's fixed charge is
+# written by the insert that creates the day row and left alone by the updates.
 _PG_RECORD = f"""
 WITH v AS (
     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], {_floats(4, _N + 1)})
@@ -177,14 +184,23 @@ WITH v AS (
     SELECT n.subject_id, ${_N + 7}::timestamptz, n.user_id, {_DEV_COLS} FROM n
     WHERE n.subject_id <> n.user_id
     ON CONFLICT (subject_id, bucket_start) DO UPDATE SET {_QUARTER_SET}
+), late AS (
+    SELECT rolled_until FROM history_rollup
+    WHERE id = 1 AND ${_N + 6}::timestamptz < now() - interval '{LATE_HOURS} hours' FOR SHARE
+), r AS (
+    SELECT n.* FROM n
+    WHERE n.subject_id = n.user_id OR ${_N + 6}::timestamptz < COALESCE(
+        (SELECT rolled_until FROM late),
+        (SELECT rolled_until FROM history_rollup WHERE id = 1),
+        'infinity'::timestamptz)
 ), hour AS (
     INSERT INTO energy_hour (subject_id, bucket_start, user_id, {_COLS})
-    SELECT n.subject_id, ${_N + 6}::timestamptz, n.user_id, {_rollup_cols("n")} FROM n
+    SELECT r.subject_id, ${_N + 6}::timestamptz, r.user_id, {_rollup_cols("r")} FROM r
     ON CONFLICT (subject_id, bucket_start) DO UPDATE SET {_add_set("energy_hour")}
 )
 INSERT INTO energy_day (subject_id, bucket_start, user_id, {_COLS}, fixed_charge)
-SELECT n.subject_id, n.day_start, n.user_id, {_rollup_cols("n")},
-    CASE WHEN n.subject_id = n.user_id THEN COALESCE(n.fixed_charge, 0) END FROM n
+SELECT r.subject_id, r.day_start, r.user_id, {_rollup_cols("r")},
+    CASE WHEN r.subject_id = r.user_id THEN COALESCE(r.fixed_charge, 0) END FROM r
 ON CONFLICT (subject_id, bucket_start) DO UPDATE SET {_add_set("energy_day")}
 """
 
@@ -399,6 +415,8 @@ class HistoryRepository:
         carry their `fixed_charge`."""
         stmt = rows_statement(kind, subject_ids, start, end, home=home)
         found: Sequence[Any] = (await self.session.execute(stmt)).all()
+        if kind is HistoryTable.DAY and not home:
+            return _on_home_days(found, start, end)
         return found
 
     async def _pg_prune_default(self, table: str, before: datetime, limit: int) -> int:
@@ -468,9 +486,10 @@ def rows_statement(
     end: datetime,
     *,
     home: bool = False,
-) -> Select[Any]:
+) -> Select[Any] | CompoundSelect[Any]:
     """The read of HistoryRepository.rows (a function of its own so that the benchmark can
-    EXPLAIN exactly what the resolvers run)."""
+    EXPLAIN exactly what the resolvers run). A device's hours and days also get its quarter
+    hours the maintenance job has not rolled up yet (`_unrolled`), in the same statement."""
     table = kind.home_table if home else kind.table
     key = table.c.home_id if home else table.c.subject_id
     stmt = (
@@ -482,6 +501,7 @@ def rows_statement(
                 for c in HISTORY_COLUMNS
             ),
             *((_read(table, "fixed_charge"),) if kind is HistoryTable.DAY else ()),
+            *((literal(None, String).label("timezone"),) if kind is HistoryTable.DAY else ()),
         )
         .where(
             key.in_(subject_ids),
@@ -490,7 +510,86 @@ def rows_statement(
         )
         .order_by(table.c.bucket_start)
     )
+    if home or kind not in (HistoryTable.HOUR, HistoryTable.DAY):
+        return stmt
+    return union_all(stmt.order_by(None), _unrolled(kind, subject_ids, start, end)).order_by(
+        literal_column("bucket_start")
+    )
+
+
+#: How far a device's local day can start before or end after the reader's day: a device's day
+#: rows follow its home's calendar, the page the reader's (app.services.history).
+_DAY_REACH = timedelta(days=2)
+
+
+def _unrolled(
+    kind: HistoryTable, subject_ids: Collection[uuid.UUID], start: datetime, end: datetime
+) -> Select[Any]:
+    """The devices' quarter hours from `history_rollup.rolled_until` on (none without the row):
+    what the job will add to their hours and days. Day reads also get the home's timezone, so
+    `_on_home_days` puts each quarter on the day the job will."""
+    q = HistoryTable.QUARTER.table
+    rolled = (
+        select(models.HistoryRollup.rolled_until)
+        .where(models.HistoryRollup.id == 1)
+        .scalar_subquery()
+    )
+    day = kind is HistoryTable.DAY
+    lo, hi = (start - _DAY_REACH, end + _DAY_REACH) if day else (start, end)
+    stmt = select(
+        q.c.subject_id,
+        q.c.bucket_start,
+        *(q.c[c] if c in q.c else literal(0.0, Float).label(c) for c in HISTORY_COLUMNS),
+        *((literal(0.0, Float).label("fixed_charge"), models.Home.timezone) if day else ()),
+    ).where(
+        q.c.subject_id.in_(subject_ids),
+        q.c.bucket_start >= lo,
+        q.c.bucket_start < hi,
+        q.c.bucket_start >= rolled,
+    )
+    if day:
+        stmt = stmt.join(models.Device, models.Device.id == q.c.subject_id).join(
+            models.Home, models.Home.id == models.Device.home_id
+        )
     return stmt
+
+
+class DayRow(NamedTuple):
+    """A device's or user's day as read (stored, or its unrolled quarters on their day)."""
+
+    subject_id: uuid.UUID
+    bucket_start: datetime
+    produced_wh: float
+    consumed_wh: float
+    charged_wh: float
+    discharged_wh: float
+    imported_wh: float
+    exported_wh: float
+    import_cost: float
+    export_revenue: float
+    fixed_charge: float
+
+
+def _on_home_days(found: Sequence[Any], start: datetime, end: datetime) -> list[DayRow]:
+    """Day rows as stored, and each unrolled quarter hour as a row of the local day (of its
+    home) it will be added to, kept when that day is in [start, end) like a stored row."""
+    out: list[DayRow] = []
+    days: dict[tuple[str, datetime], datetime] = {}
+    unrolled = False
+    for row in found:
+        day = row.bucket_start
+        if row.timezone is not None:
+            unrolled = True
+            key = (row.timezone, day)
+            day = days.get(key)
+            if day is None:
+                day = days[key] = local_day_start(row.bucket_start, zone(row.timezone))
+            if not start <= day < end:
+                continue
+        out.append(DayRow(row[0], day, *row[2:-1]))
+    if unrolled:
+        out.sort(key=lambda r: r.bucket_start)
+    return out
 
 
 def _read(table: Table, name: str) -> ColumnElement[Any]:

@@ -233,7 +233,9 @@ COMPACT_AFTER_DAYS = 2
 _OPTIONS_SQL = (
     "SELECT c.relname, c.reloptions, (SELECT array_agg(ic.relname || '=' || "
     "coalesce(array_to_string(ic.reloptions, ','), '')) FROM pg_index x "
-    "JOIN pg_class ic ON ic.oid = x.indexrelid WHERE x.indrelid = c.oid) "
+    "JOIN pg_class ic ON ic.oid = x.indexrelid "
+    # B-trees only: BRIN (the quarter hours' `bucket_start`) has no fillfactor.
+    "JOIN pg_am am ON am.oid = ic.relam AND am.amname = 'btree' WHERE x.indrelid = c.oid) "
     "FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
     "JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = :table"
 )

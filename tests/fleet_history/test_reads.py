@@ -3,6 +3,8 @@ MINUTE refused naming the resolution; HISTORY_DEVICE_MINUTE=true serves it again
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from sqlalchemy import select
 
@@ -12,6 +14,7 @@ from tests.fleet_history.test_quarter_hours import set_mode
 from tests.history.test_api import DEVICE_HISTORY, owner, run
 from tests.homes.test_homes_api import CYCLE, DELETE_HOME, new_device, new_home, ok
 
+ROLLED = datetime(2026, 1, 12, 7, 0, tzinfo=UTC)
 WINDOW = {"from": "2026-01-12T07:00:00Z", "to": "2026-01-12T08:00:00Z"}
 
 
@@ -21,12 +24,24 @@ async def device_buckets(api, token, device, resolution):
 
 
 class TestDeviceReads:
+    @pytest.mark.parametrize("rolled_until", [None, ROLLED], ids=["per-cycle", "by-the-job"])
     async def test_quarter_hours_sum_to_the_hour_and_minute_is_bad_user_input(
-        self, api, db_session, monkeypatch
+        self, api, db_session, monkeypatch, rolled_until
     ):
+        """Also with the device rollups left to the maintenance job (its watermark before the
+        cycles' hour): the hour is then read from the quarters alone, and sums the same."""
         set_mode(monkeypatch, False)
+        if rolled_until is not None:
+            db_session.add(models.HistoryRollup(id=1, rolled_until=rolled_until))
+            await db_session.commit()
         token, _, devices = await owner(api, db_session)
         await run(api, count=10)  # intervals 07:49 .. 07:58
+        ids = [d.id for d in devices]
+        hour = models.EnergyHour
+        stored = (
+            await db_session.scalars(select(hour.subject_id).where(hour.subject_id.in_(ids)))
+        ).all()
+        assert bool(stored) is (rolled_until is None)
         seen = 0.0
         for device in devices:
             quarters = await device_buckets(api, token, device, "QUARTER_HOUR")
