@@ -109,7 +109,7 @@ async def reference(db_session: Any, sessionmaker: Any) -> dict[str, Any]:
     user, devices = await _home(db_session)
     await _watermark(sessionmaker, None)
     await backfill_range(sessionmaker, [user.id], instants(T0, END, 60), batch_users=10)
-    found = {
+    found: dict[str, Any] = {
         "user": user,
         "devices": devices,
         "pages": await _pages(sessionmaker, devices),
