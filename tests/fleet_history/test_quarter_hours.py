@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from app import models
 from app.models.history import DEVICE_COLUMNS
@@ -21,7 +21,8 @@ from app.pipeline.cycle import run_cycle
 from app.pipeline.history import device_minute_rows
 from app.repositories.history import quarter_start
 from tests.fixtures.factories import create_home
-from tests.history.test_backfill_retention import STORAGE_RESET, live  # noqa: F401
+from tests.history.test_backfill_retention import live  # noqa: F401
+from tests.history.test_backfill_retention import reset as reset_history
 from tests.history.test_recording import cycles, rows
 
 HISTORY = ("energy_minute", "energy_quarter_hour", "energy_hour", "energy_day")
@@ -45,13 +46,7 @@ async def snapshot(sessionmaker):
 
 
 async def reset(sessionmaker):
-    async with sessionmaker() as s:
-        for table in HISTORY:
-            await s.execute(text(f"DELETE FROM {table}"))
-        for statement in STORAGE_RESET.split(";"):
-            if statement.strip():
-                await s.execute(text(statement))
-        await s.commit()
+    await reset_history(sessionmaker, HISTORY)
 
 
 def set_mode(monkeypatch: pytest.MonkeyPatch, device_minute: bool) -> None:

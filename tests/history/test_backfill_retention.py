@@ -40,9 +40,10 @@ async def snapshot(sessionmaker):
     return {t: await rows(sessionmaker, t) for t in TABLES}
 
 
-async def reset(sessionmaker):
+async def reset(sessionmaker, tables=TABLES):
+    """Delete the history `tables` and put every battery and EV back to its starting state."""
     async with sessionmaker() as s:
-        for table in TABLES:
+        for table in tables:
             await s.execute(text(f"DELETE FROM {table}"))
         for statement in STORAGE_RESET.split(";"):
             if statement.strip():

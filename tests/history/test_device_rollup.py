@@ -24,7 +24,7 @@ from app.pipeline.history import prune_history, roll_up_devices
 from app.repositories.rollup import RollupRepository
 from app.services.history import Resolution, history_pages, page_request
 from tests.fixtures.factories import create_home
-from tests.history.test_backfill_retention import STORAGE_RESET
+from tests.history.test_backfill_retention import reset
 from tests.history.test_recording import rows
 
 ZONE = "Asia/Kolkata"
@@ -46,16 +46,6 @@ async def _home(db_session: Any) -> tuple[models.User, list[uuid.UUID]]:
     user, devices = await create_home(db_session, timezone=ZONE, latitude=19.07, longitude=72.88)
     await db_session.commit()
     return user, [d.id for d in devices]
-
-
-async def _reset(sessionmaker: Any) -> None:
-    async with sessionmaker() as s:
-        for table in HISTORY:
-            await s.execute(text(f"DELETE FROM {table}"))
-        for statement in STORAGE_RESET.split(";"):
-            if statement.strip():
-                await s.execute(text(statement))
-        await s.commit()
 
 
 async def _watermark(sessionmaker: Any, until: datetime | None) -> None:
@@ -119,7 +109,7 @@ async def reference(db_session: Any, sessionmaker: Any) -> dict[str, Any]:
     days = {k[1] for k in found["day"]}
     assert len(days) == 2  # the stretch crosses the home's local midnight
     assert any(sum(v[1:]) > 0 for v in found["hour"].values())
-    await _reset(sessionmaker)
+    await reset(sessionmaker, HISTORY)
     return found
 
 
