@@ -32,12 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from app.pipeline.arrays import BatchHomes
 from app.pipeline.prices import BatchPrices, no_prices
 from app.repositories.fleet import FleetRows
-from app.repositories.history import (
-    PRUNE_CHUNK,
-    DayCostRequest,
-    HistoryRepository,
-    HistoryRows,
-)
+from app.repositories.history import PRUNE_CHUNK, DayCostRequest, HistoryRepository, HistoryRows
 from app.repositories.partitions import (
     compact_days,
     drop_expired,
@@ -121,8 +116,7 @@ def build_history_rows(
     user the sum over its homes.
     """
     minute_start = (cycle_at - timedelta(seconds=interval_s)).astimezone(UTC)
-    epoch = int(minute_start.timestamp())
-    hour_start = datetime.fromtimestamp(epoch - epoch % 3600, UTC)
+    hour_start = hour_floor(minute_start)
     n = len(homes.home_ids)
     index = {hid: i for i, hid in enumerate(homes.home_ids)}
     day_of_home = [local_day_start(minute_start, zone(str(r[2]))) for r in rows.homes]
